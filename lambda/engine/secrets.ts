@@ -1,0 +1,34 @@
+import type { KeyConfig } from '../config';
+
+/** A secret as read from its store, with whatever rotation metadata the store keeps. */
+export interface LoadedSecret {
+  /** The secret's JSON text; never logged. */
+  readonly text: string;
+  /** When the current version was created (Secrets Manager), if known. */
+  readonly versionCreatedAt?: Date | null;
+  readonly versionId?: string | null;
+  readonly rotationEnabled?: boolean;
+  readonly lastRotatedAt?: Date | null;
+  readonly nextRotationAt?: Date | null;
+  /** A version stuck in `AWSPENDING` that differs from `AWSCURRENT`: a rotation that did not finish. */
+  readonly pendingVersionId?: string | null;
+  /** When the secret itself was created. */
+  readonly secretCreatedAt?: Date | null;
+}
+
+/** Reads the secret of a key; throws {@link SecretUnreadableError} when it cannot. */
+export interface SecretSource {
+  load(key: KeyConfig): Promise<LoadedSecret>;
+}
+
+/** The secret could not be read: missing, access denied, KMS failure. Carries the reason, never the value. */
+export class SecretUnreadableError extends Error {
+  override readonly name = 'SecretUnreadableError';
+  constructor(
+    readonly where: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot read the secret ${where}: ${reason}`, options);
+  }
+}

@@ -1,0 +1,19 @@
+/** Adapter ids of DESIGN.md §3, in the order the product supports them. */
+export const EXCHANGE_IDS = [
+  'coinbase-advanced',
+  'coinbase-exchange',
+  'coinbase-international',
+  'bitstamp',
+  'gate',
+  'binance-usdm',
+  'bybit',
+  'okx',
+  'kraken-futures',
+  'deribit',
+] as const;
+
+/** A stable adapter id, as used in config and reports. */
+export type ExchangeId = (typeof EXCHANGE_IDS)[number];
+
+/** Ids that have an adapter in this release; the others are planned. */
+export const SUPPORTED_EXCHANGE_IDS: readonly ExchangeId[] = ['coinbase-advanced', 'coinbase-exchange', 'coinbase-international'];

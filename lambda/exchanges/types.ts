@@ -1,0 +1,97 @@
+import type { KeyConfig } from '../config';
+import type { Finding, FindingCode } from '../findings';
+import type { Permissions } from '../report';
+import type { ExchangeId } from './ids';
+
+/** An unsigned read as the real API defines it: the path is the real path, never the simulator's. */
+export interface ExchangeRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  /** Already encoded, without the leading `?`. */
+  readonly query?: string;
+  readonly body?: string;
+}
+
+/** What signing adds to a request. */
+export interface SignedParts {
+  readonly headers: Record<string, string>;
+  /** Replaces the request's query when signing adds parameters to it. */
+  readonly query?: string;
+  readonly body?: string;
+  /** Values that must never be shown (signatures, tokens): scrubbed from every message. */
+  readonly sensitive: readonly string[];
+}
+
+/** The secret's fields turned into credentials, or the finding that says why they are unusable. */
+export type CredentialsResult<C> = { readonly ok: true; readonly credentials: C } | { readonly ok: false; readonly finding: Finding };
+
+/** How far the exchange accepts our timestamps from its own clock, in each direction. */
+export interface ClockWindow {
+  /** We may be this far ahead of the exchange (positive offset). */
+  readonly aheadMs: number;
+  /** We may be this far behind the exchange (negative offset). */
+  readonly behindMs: number;
+}
+
+/** What a successful signed read tells about the key. */
+export interface ProbeReading {
+  readonly permissions?: Partial<Permissions>;
+  readonly findings?: readonly Finding[];
+  /** ISO date the exchange will expire the key, when it says. */
+  readonly exchangeExpiresAt?: string | null;
+}
+
+/** One signed read-only request of a key check, and how to read its successful answer. */
+export interface Probe {
+  /** Short name used in messages, e.g. `key permissions`. */
+  readonly label: string;
+  readonly request: ExchangeRequest;
+  /** Reads a 2xx JSON answer; throws (with a message naming the field) when the shape is wrong. */
+  read(body: unknown, key: KeyConfig): ProbeReading;
+  /** What failing this probe with a permission error means for `permissions`. */
+  readonly deniedMeans?: Partial<Permissions>;
+}
+
+/**
+ * One row of an exchange's error table: an answer that matches `status` (if given) and `body`
+ * (if given) means `code`. Rows are tried in order, before the shared rules (429, 451, 5xx).
+ */
+export interface ErrorRule {
+  readonly status?: number | readonly number[];
+  readonly body?: RegExp;
+  readonly code: FindingCode;
+  /** Added to the message, e.g. what the exchange means by an ambiguous answer. */
+  readonly note?: string;
+  /** Send once more, freshly signed, before believing it (Coinbase Advanced's occasional lone 401). */
+  readonly confirm?: boolean;
+}
+
+/** The public server-time read of an exchange. */
+export interface TimeEndpoint {
+  readonly request: ExchangeRequest;
+  /** Returns the server time in epoch ms; throws when the body has no usable time. */
+  read(body: unknown): number;
+}
+
+/** Everything the engine needs to check keys on one exchange; one file per exchange implements it. */
+export interface ExchangeAdapter<C = unknown> {
+  readonly id: ExchangeId;
+  /** Name used in messages, e.g. `Coinbase Exchange`. */
+  readonly displayName: string;
+  readonly origin: string;
+  readonly sandboxOrigin: string | null;
+  /** Every request this adapter may send, as `METHOD /path`; the engine refuses anything else. */
+  readonly allowList: readonly string[];
+  readonly clockWindow: ClockWindow;
+  /** The public time endpoint, or `null` to read the HTTP `Date` header of the signed answers. */
+  readonly time: TimeEndpoint | null;
+  /** Validates the secret's fields; names a bad field, never its value. */
+  parseCredentials(secret: Readonly<Record<string, unknown>>): CredentialsResult<C>;
+  /** Values of the credentials that must never be shown. */
+  secretValues(credentials: C): string[];
+  /** Signs a request with the given clock; `origin` is the host actually used (for `uri` claims). */
+  sign(request: ExchangeRequest, credentials: C, nowMs: number, origin: string): SignedParts;
+  /** The signed reads of a check, sent in parallel. */
+  probes(key: KeyConfig): readonly Probe[];
+  readonly errors: readonly ErrorRule[];
+}

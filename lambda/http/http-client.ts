@@ -1,0 +1,172 @@
+import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../errors';
+
+/** A request as it goes on the wire. */
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** An answer with the wall-clock times around it, for clock measurement. */
+export interface HttpResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Wall clock (ms) just before the request was sent. */
+  readonly sentAtMs: number;
+  /** Wall clock (ms) when the answer's headers and body had arrived. */
+  readonly receivedAtMs: number;
+  /** How many times the request was sent, retries included. */
+  readonly attempts: number;
+}
+
+/** Sends one request and returns status, headers and body; the only place that touches the network. */
+export type Transport = (
+  request: HttpRequest,
+  signal: AbortSignal,
+) => Promise<{ status: number; headers: Record<string, string>; body: string }>;
+
+/** Settings for {@link sendRequest}. */
+export interface SendOptions {
+  /** Per attempt. */
+  readonly timeoutMs: number;
+  /** Wall-clock ms after which nothing more is sent; the run's deadline. */
+  readonly deadlineAtMs: number;
+  /** Extra attempts for an idempotent read after a network error, a timeout, 5xx, 429 or 418. */
+  readonly retries: number;
+  /** First backoff; doubles each retry. */
+  readonly backoffMs: number;
+  /** A `Retry-After` longer than this is not waited for: the answer is returned as it is. */
+  readonly maxRetryAfterMs: number;
+  /** Re-signs the request for each attempt (a signed request must carry a fresh timestamp). */
+  readonly build: () => HttpRequest;
+}
+
+/** The clock and timer an HTTP client runs on; injectable for tests. */
+export interface HttpRuntime {
+  readonly transport: Transport;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+const RETRYABLE_STATUS = new Set([408, 418, 429, 500, 502, 503, 504]);
+
+/**
+ * Sends an idempotent read with a timeout per attempt, retrying transient failures with
+ * exponential backoff or the server's `Retry-After`, never past the deadline. Returns the last
+ * answer (whatever its status); throws {@link RequestTimeoutError}, {@link NetworkError} or
+ * {@link DeadlineExceededError} when no answer came.
+ */
+export async function sendRequest(runtime: HttpRuntime, options: SendOptions): Promise<HttpResponse> {
+  for (let attempt = 1; ; attempt++) {
+    const request = options.build();
+    const remainingMs = options.deadlineAtMs - runtime.now();
+    const what = describe(request);
+    if (remainingMs <= 0) throw new DeadlineExceededError(`sending ${what}`);
+    const timeoutMs = Math.min(options.timeoutMs, remainingMs);
+    const canRetry = attempt <= options.retries;
+    const sentAtMs = runtime.now();
+    let answer: Awaited<ReturnType<Transport>>;
+    try {
+      answer = await sendOnce(runtime.transport, request, timeoutMs);
+    } catch (error) {
+      if (!canRetry || !(error instanceof RequestTimeoutError || error instanceof NetworkError)) throw error;
+      if (!(await pause(runtime, options, backoff(options, attempt)))) throw error;
+      continue;
+    }
+    const response: HttpResponse = { ...answer, sentAtMs, receivedAtMs: runtime.now(), attempts: attempt };
+    if (!canRetry || !RETRYABLE_STATUS.has(response.status)) return response;
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], runtime.now());
+    if (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs) return response;
+    if (!(await pause(runtime, options, retryAfterMs ?? backoff(options, attempt)))) return response;
+  }
+}
+
+async function sendOnce(transport: Transport, request: HttpRequest, timeoutMs: number) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    return await transport(request, controller.signal);
+  } catch (error) {
+    if (timedOut) throw new RequestTimeoutError(request.method, pathOf(request.url), timeoutMs);
+    throw new NetworkError(request.method, pathOf(request.url), networkDetail(error), { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits `ms` if that still leaves the deadline ahead; says whether it waited. */
+async function pause(runtime: HttpRuntime, options: SendOptions, ms: number): Promise<boolean> {
+  if (runtime.now() + ms >= options.deadlineAtMs) return false;
+  await runtime.sleep(ms);
+  return true;
+}
+
+function backoff(options: SendOptions, attempt: number): number {
+  return options.backoffMs * 2 ** (attempt - 1);
+}
+
+/** Parses `Retry-After` (seconds or an HTTP date) into ms from now. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+function describe(request: HttpRequest): string {
+  return `${request.method} ${pathOf(request.url)}`;
+}
+
+/** The path of a URL without its query (queries may carry signatures). */
+export function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
+}
+
+function networkDetail(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  if (cause?.code) return cause.code;
+  if (cause?.message) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The transport of Node's global `fetch`; plain HTTP is refused except to loopback. */
+export const fetchTransport: Transport = async (request, signal) => {
+  assertSecureUrl(request.url);
+  const init: RequestInit = { method: request.method, headers: request.headers, signal, redirect: 'manual' };
+  if (request.body !== undefined) init.body = request.body;
+  const response = await fetch(request.url, init);
+  const body = await response.text();
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name.toLowerCase()] = value;
+  });
+  return { status: response.status, headers, body };
+};
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Throws unless the URL is HTTPS, or plain HTTP to a loopback address (a local simulator). */
+export function assertSecureUrl(url: string): void {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'https:') return;
+  if (parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname)) return;
+  throw new Error(`Refusing to send a request over ${parsed.protocol} to ${parsed.host}: only HTTPS (or HTTP to loopback)`);
+}
+
+/** The runtime of a real process: global fetch, wall clock, real timers. */
+export const NODE_HTTP_RUNTIME: HttpRuntime = {
+  transport: fetchTransport,
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

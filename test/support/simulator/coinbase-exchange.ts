@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type ExchangeHandler, json, type SimKey, type SimResponse } from './sim-server';
+
+/**
+ * Coinbase Exchange as the tests see it: checks the key, the passphrase, the 30-second timestamp
+ * window and the HMAC (base64-decoded secret over `ts + METHOD + path?query + body`) in the order
+ * the exchange reports them, with the bodies of EXCHANGES.md §1.3.
+ */
+export const coinbaseExchangeHandler: ExchangeHandler = (request, keys) => {
+  if (request.method === 'GET' && request.path === '/time') {
+    const now = request.serverNowMs;
+    return json(200, { iso: new Date(now).toISOString(), epoch: now / 1000 });
+  }
+  if (request.method !== 'GET' || request.path !== '/accounts') return json(404, { message: 'NotFound' });
+  const key = authenticate(request, keys);
+  if ('status' in key) return key;
+  if (key.ipBlocked) return json(401, { message: 'IP does not match IP whitelist' });
+  if (!key.permissions.view) return json(403, { message: 'Forbidden' });
+  return json(200, [
+    {
+      id: '7a2b4f2e-0000-4000-8000-000000000001',
+      currency: 'USD',
+      balance: '1000.00',
+      hold: '0.00',
+      available: '1000.00',
+      profile_id: 'p1',
+      trading_enabled: true,
+    },
+  ]);
+};
+
+function authenticate(request: Parameters<ExchangeHandler>[0], keys: ReadonlyMap<string, SimKey>): SimKey | SimResponse {
+  const h = request.headers;
+  const apiKey = h['cb-access-key'];
+  const sign = h['cb-access-sign'];
+  const timestamp = h['cb-access-timestamp'];
+  const passphrase = h['cb-access-passphrase'];
+  if (!apiKey || !sign || !timestamp || !passphrase) return json(400, { message: 'CB-ACCESS-KEY header is required' });
+  const key = keys.get(apiKey);
+  if (!key || key.disabled) return json(401, { message: 'Invalid API Key' });
+  if (passphrase !== key.passphrase) return json(401, { message: 'Invalid Passphrase' });
+  const ts = Number(timestamp);
+  if (!Number.isFinite(ts) || Math.abs(ts * 1000 - request.serverNowMs) > 30_000)
+    return json(400, { message: 'request timestamp expired' });
+  const path = request.query ? `${request.path}?${request.query}` : request.path;
+  const expected = createHmac('sha256', Buffer.from(key.secret, 'base64'))
+    .update(`${timestamp}${request.method}${path}${request.body}`)
+    .digest();
+  const given = Buffer.from(sign, 'base64');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return json(401, { message: 'invalid signature' });
+  return key;
+}
