@@ -140,20 +140,6 @@ function networkDetail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The transport of Node's global `fetch`; plain HTTP is refused except to loopback. */
-export const fetchTransport: Transport = async (request, signal) => {
-  assertSecureUrl(request.url);
-  const init: RequestInit = { method: request.method, headers: request.headers, signal, redirect: 'manual' };
-  if (request.body !== undefined) init.body = request.body;
-  const response = await fetch(request.url, init);
-  const body = await response.text();
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    headers[name.toLowerCase()] = value;
-  });
-  return { status: response.status, headers, body };
-};
-
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** Throws unless the URL is HTTPS, or plain HTTP to a loopback address (a local simulator). */
@@ -163,10 +149,3 @@ export function assertSecureUrl(url: string): void {
   if (parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname)) return;
   throw new Error(`Refusing to send a request over ${parsed.protocol} to ${parsed.host}: only HTTPS (or HTTP to loopback)`);
 }
-
-/** The runtime of a real process: global fetch, wall clock, real timers. */
-export const NODE_HTTP_RUNTIME: HttpRuntime = {
-  transport: fetchTransport,
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};

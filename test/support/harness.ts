@@ -2,7 +2,7 @@ import { type Config, type KeyConfig, parseConfig } from '../../lambda/config';
 import { DEFAULT_RETRY, runChecks } from '../../lambda/engine/run-checks';
 import { type LoadedSecret, type SecretSource, SecretUnreadableError } from '../../lambda/engine/secrets';
 import { ADAPTERS } from '../../lambda/exchanges/registry';
-import { NODE_HTTP_RUNTIME } from '../../lambda/http/http-client';
+import { NODE_HTTP_RUNTIME } from '../../lambda/http/node-transport';
 import type { Report } from '../../lambda/report';
 
 /** Secrets held in memory by key name; a missing one reads as ResourceNotFoundException. */
