@@ -41,11 +41,11 @@ function key(name: string, credentials: Record<string, string>) {
 }
 
 async function cli(argv: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env, cwd: dir, isTty: false };
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env, cwd: dir, isTty: false };
   const code = await runCli(argv, io, { http: NODE_HTTP_RUNTIME });
-  return { code, stdout, stderr };
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
 describe('key-health CLI', () => {
