@@ -75,7 +75,10 @@ const SEVERITIES: readonly Severity[] = ['warning', 'unknown', 'critical'];
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164 = /^\+[1-9][0-9]{6,14}$/;
-const SCHEDULE = /^(rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(.+\))$/;
+// EventBridge: `rate(1 minute)` but `rate(5 minutes)` (the unit agrees in number with the value), and
+// `cron(...)` has six fields of which day-of-month or day-of-week is `?` (eb-scheduled-rule-pattern).
+const RATE = /^rate\(\s*([1-9][0-9]*)\s+(minute|hour|day)(s?)\s*\)$/;
+const CRON = /^cron\(\s*\S+\s+\S+\s+(\S+)\s+\S+\s+(\S+)\s+\S+\s*\)$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 type Json = Record<string, unknown>;
@@ -95,7 +98,8 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): C
   checkFields(root, '', ['schedule', 'alerts', 'defaults', 'concurrency', 'keys'], problem);
 
   const schedule = readString(root, 'schedule', 'schedule', problem) ?? DEFAULT_SCHEDULE;
-  if (!SCHEDULE.test(schedule)) problem('schedule', `must be "rate(N minutes|hours|days)" or "cron(...)", got ${quote(schedule)}`);
+  const scheduleProblem = checkSchedule(schedule);
+  if (scheduleProblem) problem('schedule', `${scheduleProblem}, got ${quote(schedule)}`);
 
   const alerts = parseAlerts(root.alerts, problem);
   const defaults = root.defaults === undefined ? {} : (asObject(root.defaults, 'defaults', problem) ?? {});
@@ -169,11 +173,7 @@ function parseExchange(raw: unknown, path: string, problem: Problem): ExchangeId
   if (raw === undefined) return void problem(path, `is required, one of ${SUPPORTED_EXCHANGE_IDS.join(', ')}`);
   if (typeof raw !== 'string') return void problem(path, `must be a string, got ${typeName(raw)}`);
   if (!(EXCHANGE_IDS as readonly string[]).includes(raw)) {
-    const hint = suggest(raw, EXCHANGE_IDS);
-    return void problem(
-      path,
-      `unknown exchange ${quote(raw)}${hint ? `; did you mean ${quote(hint)}?` : `; known: ${EXCHANGE_IDS.join(', ')}`}`,
-    );
+    return void problem(path, `unknown exchange ${quote(raw)}${hintFor(raw, EXCHANGE_IDS, 'known')}`);
   }
   const id = raw as ExchangeId;
   if (!SUPPORTED_EXCHANGE_IDS.includes(id))
@@ -183,8 +183,10 @@ function parseExchange(raw: unknown, path: string, problem: Problem): ExchangeId
 
 function parseCredentials(raw: unknown, path: string, problem: Problem): LocalCredentials | undefined {
   if (raw === undefined) return undefined;
-  const obj = asObject(raw, path, problem);
-  if (!obj) return undefined;
+  // A string here is often the secret itself pasted in, so its value is never quoted back.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return void problem(path, `must be {"file": …} or {"env": …}, got ${typeof raw === 'string' ? 'a string (not shown)' : typeName(raw)}`);
+  const obj = raw as Json;
   checkFields(obj, path, ['file', 'env'], problem);
   const file = readString(obj, 'file', `${path}.file`, problem);
   const env = readString(obj, 'env', `${path}.env`, problem);
@@ -253,8 +255,14 @@ function parseBaseUrl(raw: unknown, path: string, problem: Problem): string | un
   } catch {
     return void problem(path, `is not a URL: ${quote(raw)}`);
   }
-  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password)
-    return void problem(path, `must be an origin only (scheme, host, port), e.g. "https://api.example.com", got ${quote(raw)}`);
+  // A user name, password or query may hold a credential, so those are never quoted back.
+  if (url.username || url.password) return void problem(path, 'must not contain a user name or password');
+  if (url.search || url.hash) return void problem(path, 'must be an origin only (scheme, host, port), without a query or fragment');
+  if (url.pathname !== '/')
+    return void problem(
+      path,
+      `must be an origin only (scheme, host, port), e.g. "https://api.example.com", got path ${quote(url.pathname)}`,
+    );
   if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname))
     return void problem(path, 'must use https (plain http is only allowed for a loopback simulator)');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return void problem(path, `must use https, got ${quote(url.protocol)}`);
@@ -273,11 +281,7 @@ function asObject(raw: unknown, path: string, problem: Problem): Json | undefine
 function checkFields(obj: Json, path: string, allowed: readonly string[], problem: Problem): void {
   for (const field of Object.keys(obj)) {
     if (allowed.includes(field)) continue;
-    const hint = suggest(field, allowed);
-    problem(
-      path ? `${path}.${field}` : field,
-      `unknown field${hint ? `; did you mean ${quote(hint)}?` : `; allowed: ${allowed.join(', ')}`}`,
-    );
+    problem(path ? `${path}.${field}` : field, `unknown field${hintFor(field, allowed, 'allowed')}`);
   }
 }
 
@@ -335,15 +339,44 @@ function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
 
-/** Returns the closest candidate within a small edit distance, for "did you mean" hints. */
-export function suggest(input: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(input.length / 3)) + 1;
+/** `; did you mean "x"?` naming the closest candidates, or `; <label>: <all candidates>` when none is close. */
+function hintFor(input: string, candidates: readonly string[], label: string): string {
+  const close = suggest(input, candidates).map(quote);
+  if (close.length === 0) return `; ${label}: ${candidates.join(', ')}`;
+  const last = close.pop();
+  return `; did you mean ${close.length > 0 ? `${close.join(', ')} or ${last}` : last}?`;
+}
+
+/**
+ * Returns the candidates closest to `input` within a small edit distance (all of them on a tie),
+ * comparing with the whole candidate and with its part before the first "-", so "coinbse" finds
+ * every "coinbase-…" id.
+ */
+export function suggest(input: string, candidates: readonly string[]): string[] {
+  const limit = Math.max(2, Math.floor(input.length / 3));
+  const lower = input.toLowerCase();
+  let best: string[] = [];
+  let bestDistance = limit + 1;
   for (const candidate of candidates) {
-    const distance = editDistance(input.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+    const whole = candidate.toLowerCase();
+    const distance = Math.min(editDistance(lower, whole), editDistance(lower, whole.split('-')[0] ?? whole));
+    if (distance < bestDistance) [best, bestDistance] = [[candidate], distance];
+    else if (distance === bestDistance) best.push(candidate);
   }
   return best;
+}
+
+/** Why `schedule` is not an EventBridge rate or cron expression, or `undefined` when it is one. */
+function checkSchedule(schedule: string): string | undefined {
+  const rate = RATE.exec(schedule);
+  if (rate) {
+    const plural = rate[1] !== '1';
+    if (plural === (rate[3] === 's')) return undefined;
+    return `must say "rate(1 ${rate[2]})" for one and "rate(N ${rate[2]}s)" for more`;
+  }
+  const cron = CRON.exec(schedule);
+  if (cron) return cron[1] === '?' || cron[2] === '?' ? undefined : 'must have "?" as day-of-month or day-of-week in cron(...)';
+  return 'must be "rate(N minutes|hours|days)" or "cron(...)" with six fields';
 }
 
 function editDistance(a: string, b: string): number {

@@ -48,7 +48,8 @@ function matchesRule(rule: ErrorRule, response: HttpResponse): boolean {
     const statuses = typeof rule.status === 'number' ? [rule.status] : rule.status;
     if (!statuses.includes(response.status)) return false;
   }
-  return rule.body === undefined || rule.body.test(response.body);
+  // `search` ignores `lastIndex`, so a rule written with the `g` flag matches on every call, not every other one.
+  return rule.body === undefined || response.body.search(rule.body) !== -1;
 }
 
 /** A short, single-line excerpt of a body for messages: tags stripped from HTML, whitespace folded. */
@@ -64,7 +65,8 @@ export function excerptBody(body: string): string {
 /** Replaces every occurrence of the given secret values (4+ characters) with `[redacted]`. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) {
+  // Longest first: a shorter value inside a longer one (a passphrase prefixing the secret) must not leave the rest showing.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length < 4) continue;
     out = out.split(secret).join('[redacted]');
   }

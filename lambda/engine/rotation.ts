@@ -38,7 +38,8 @@ export function assessRotation(
           `The key is ${ageDays} days old (created ${isoDay(created)}); the policy is to rotate within ${policy.maxAgeDays} days.`,
         ),
       );
-    else if (ageMs > (policy.maxAgeDays - policy.warnDays) * DAY_MS && !scheduled)
+    // Within warnDays of the policy's limit, unless Secrets Manager rotates before that limit anyway.
+    else if (ageMs >= (policy.maxAgeDays - policy.warnDays) * DAY_MS && !(scheduled && policyDue && scheduled <= policyDue))
       findings.push(
         makeFinding(
           'ROTATION_DUE',
@@ -72,7 +73,8 @@ export function assessRotation(
   }
   return {
     expiry: {
-      keyAgeDays: ageMs === null ? null : Math.floor(ageMs / DAY_MS),
+      // A version created moments ago by a store whose clock is ahead of ours is 0 days old, not -1.
+      keyAgeDays: ageMs === null ? null : Math.max(0, Math.floor(ageMs / DAY_MS)),
       nextRotationAt: (scheduled ?? policyDue)?.toISOString() ?? null,
     },
     findings,

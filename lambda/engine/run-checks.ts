@@ -5,6 +5,7 @@ import { makeFinding } from '../findings';
 import type { HttpRuntime } from '../http/http-client';
 import { buildReport, type KeyResult, type Report, UNKNOWN_PERMISSIONS } from '../report';
 import { type CheckRuntime, checkKey, type RetryPolicy } from './check-key';
+import { redact } from './classify';
 import { mapWithConcurrency } from './concurrency';
 import type { SecretSource } from './secrets';
 
@@ -31,14 +32,25 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 2, backoffMs: 250, maxRetry
 export async function runChecks(config: Config, options: RunOptions): Promise<Report> {
   const checkedAt = new Date(options.http.now());
   const keys = selectKeys(config.keys, options.only);
+  // Kept only to scrub an unexpected error's message of this key's secret values.
+  const secretTexts = new Map<string, string>();
+  const secrets: SecretSource = {
+    load: async (key) => {
+      const loaded = await options.secrets.load(key);
+      secretTexts.set(key.name, loaded.text);
+      return loaded;
+    },
+  };
   const runtime: CheckRuntime = {
     http: options.http,
-    secrets: options.secrets,
+    secrets,
     deadlineAtMs: options.deadlineAtMs,
     retry: options.retry ?? DEFAULT_RETRY,
     clocks: new Map(),
   };
-  const results = await mapWithConcurrency(keys, config.concurrency, (key) => checkBeforeDeadline(key, options, runtime));
+  const results = await mapWithConcurrency(keys, config.concurrency, (key) =>
+    checkBeforeDeadline(key, options, runtime).catch((error: unknown) => failed(key, error, secretTexts.get(key.name))),
+  );
   return buildReport(checkedAt, results);
 }
 
@@ -68,6 +80,23 @@ async function checkBeforeDeadline(key: KeyConfig, options: RunOptions, runtime:
     return await Promise.race([checkKey(key, adapter, runtime), deadline]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A check that threw (an adapter bug, `sandbox` on an exchange without one): this key's finding, the others go on. */
+function failed(key: KeyConfig, error: unknown, secretText: string | undefined): KeyResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return notChecked(key, `The check failed: ${redact(message, secretValuesOf(secretText))}`, 'UNEXPECTED_RESPONSE');
+}
+
+function secretValuesOf(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  try {
+    const fields: unknown = JSON.parse(text);
+    const values = typeof fields === 'object' && fields !== null ? Object.values(fields) : [];
+    return [text, ...values.filter((v): v is string => typeof v === 'string')];
+  } catch {
+    return [text];
   }
 }
 

@@ -87,12 +87,17 @@ export async function sendRequest(runtime: HttpRuntime, options: SendOptions): P
 async function sendOnce(transport: Transport, request: HttpRequest, timeoutMs: number) {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  // Racing the timer keeps the timeout even for a transport that does not honour the abort signal.
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+      reject(new Error('timed out'));
+    }, timeoutMs);
+  });
   try {
-    return await transport(request, controller.signal);
+    return await Promise.race([transport(request, controller.signal), expired]);
   } catch (error) {
     if (timedOut) throw new RequestTimeoutError(request.method, pathOf(request.url), timeoutMs);
     throw new NetworkError(request.method, pathOf(request.url), networkDetail(error), { cause: error });
