@@ -42,7 +42,7 @@ function clockCell(result: KeyResult): string {
   const { offsetMs, toleranceMs } = result.clock;
   if (offsetMs === null) return '-';
   const sign = offsetMs > 0 ? '+' : '';
-  return toleranceMs === null ? `${sign}${offsetMs} ms` : `${sign}${offsetMs} ms / ±${toleranceMs / 1000} s`;
+  return toleranceMs === null ? `${sign}${offsetMs} ms` : `${sign}${offsetMs} ms of ${toleranceMs / 1000} s`;
 }
 
 function latencyCell(result: KeyResult): string {

@@ -65,13 +65,12 @@ export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, r
   const ctx: KeyContext<C> = { key, adapter, credentials: parsed.credentials, origin: originOf(key, adapter), runtime, sensitive };
   try {
     const result = await checkWithCredentials(ctx);
-    return scrub({ ...result, findings: [...result.findings, ...base.findings], expiry: { ...result.expiry, ...base.expiry } }, sensitive);
+    const findings = [...result.findings, ...base.findings];
+    return scrub(resultOf(key, findings, { ...result, expiry: { ...result.expiry, ...base.expiry } }), sensitive);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return scrub(
-      resultOf(key, [makeFinding('UNEXPECTED_RESPONSE', `The check failed: ${message}`), ...base.findings], { expiry: base.expiry }),
-      sensitive,
-    );
+    const findings = [makeFinding('UNEXPECTED_RESPONSE', `The check failed: ${message}`), ...base.findings];
+    return scrub(resultOf(key, findings, { expiry: base.expiry }), sensitive);
   }
 }
 

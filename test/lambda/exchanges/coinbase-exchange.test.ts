@@ -122,6 +122,17 @@ describe('coinbase-exchange against the simulator', () => {
     expect(report.results[0]?.permissions.view).toBe(true);
   });
 
+  it('rates a working key due for rotation as a warning, not ok', async () => {
+    const createdAt = new Date(Date.now() - 80 * 86_400_000).toISOString();
+    const report = await runAgainst(
+      configFor([key('aging', { apiKey: 'cbx-good', apiSecret: SECRET, passphrase: 'correct horse', createdAt })], sim.origin),
+      secrets,
+    );
+    expect(codesOf(report, 'aging')).toEqual(['ROTATION_DUE']);
+    expect(report.results[0]?.status).toBe('warning');
+    expect(report.results[0]?.expiry.keyAgeDays).toBe(80);
+  });
+
   it('warns about drift past half of the 30 s window', async () => {
     sim.skewMs = 20_000;
     const report = await runAgainst(
