@@ -1,0 +1,97 @@
+import {
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
+  GetSecretValueCommand,
+  type GetSecretValueCommandOutput,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { KeyConfig } from '../config';
+import { type LoadedSecret, type SecretSource, SecretUnreadableError } from '../engine/secrets';
+
+/** Options for {@link SecretsManagerSource}. */
+export interface SecretsManagerSourceOptions {
+  /** Told when DescribeSecret fails while the value was read: the key is checked without rotation metadata. */
+  readonly onMetadataError?: (secretId: string, awsError: string) => void;
+}
+
+/** What to do about each Secrets Manager error, by the AWS error name. */
+const ERROR_HINTS: Readonly<Record<string, string>> = {
+  ResourceNotFoundException: 'no secret with this name or ARN in this account and region',
+  AccessDeniedException:
+    'the function may not read this secret (secretsmanager:GetSecretValue, and kms:Decrypt for a customer-managed key, or a resource policy denies it)',
+  DecryptionFailure: "KMS could not decrypt the secret (the function lacks kms:Decrypt, or the secret's KMS key is disabled or deleted)",
+  InvalidRequestException: 'the secret cannot be read in its current state (scheduled for deletion, or its KMS key is disabled)',
+  InvalidParameterException: 'the secretId is not a valid secret name or ARN',
+  InternalServiceError: 'Secrets Manager failed internally; the next run tries again',
+  ThrottlingException: 'Secrets Manager throttled the request; the next run tries again',
+  TimeoutError: 'Secrets Manager did not answer in time',
+};
+
+/**
+ * Reads key secrets from AWS Secrets Manager: the value with GetSecretValue and, in parallel, the
+ * rotation metadata with DescribeSecret. Errors name the secret and the AWS error, never the value.
+ */
+export class SecretsManagerSource implements SecretSource {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly options: SecretsManagerSourceOptions = {},
+  ) {}
+
+  async load(key: KeyConfig): Promise<LoadedSecret> {
+    const secretId = key.secretId;
+    if (secretId === undefined) throw new SecretUnreadableError(`of key "${key.name}"`, 'no secretId is configured');
+    const where = `"${secretId}"`;
+    const [value, described] = await Promise.allSettled([
+      this.client.send(new GetSecretValueCommand({ SecretId: secretId })),
+      this.client.send(new DescribeSecretCommand({ SecretId: secretId })),
+    ]);
+    // The SDK error is not kept as `cause`: a deserialisation error can carry the raw response, which holds the value.
+    if (value.status === 'rejected') throw new SecretUnreadableError(where, describeAwsError(value.reason));
+    const text = secretText(value.value, where);
+    if (described.status === 'rejected') this.options.onMetadataError?.(secretId, awsErrorName(described.reason));
+    return {
+      text,
+      versionId: value.value.VersionId ?? null,
+      versionCreatedAt: value.value.CreatedDate ?? null,
+      ...(described.status === 'fulfilled' ? rotationMetadata(described.value) : {}),
+    };
+  }
+}
+
+function secretText(output: GetSecretValueCommandOutput, where: string): string {
+  if (typeof output.SecretString === 'string') return output.SecretString;
+  if (output.SecretBinary !== undefined)
+    throw new SecretUnreadableError(where, 'the secret is stored as binary (SecretBinary); key-health reads a JSON SecretString');
+  throw new SecretUnreadableError(where, 'GetSecretValue returned no SecretString');
+}
+
+/** Rotation facts from DescribeSecret; a version labelled AWSPENDING but not AWSCURRENT is a rotation that did not finish. */
+export function rotationMetadata(
+  output: DescribeSecretCommandOutput,
+): Pick<LoadedSecret, 'rotationEnabled' | 'lastRotatedAt' | 'nextRotationAt' | 'secretCreatedAt' | 'pendingVersionId'> {
+  let pendingVersionId: string | null = null;
+  for (const [versionId, stages] of Object.entries(output.VersionIdsToStages ?? {})) {
+    if (stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) pendingVersionId = versionId;
+  }
+  return {
+    rotationEnabled: output.RotationEnabled === true,
+    lastRotatedAt: output.LastRotatedDate ?? null,
+    nextRotationAt: output.NextRotationDate ?? null,
+    secretCreatedAt: output.CreatedDate ?? null,
+    pendingVersionId,
+  };
+}
+
+/** `<AWS error name>: <what it usually means>`; the AWS message is left out (it may quote the response). */
+export function describeAwsError(error: unknown): string {
+  const name = awsErrorName(error);
+  const hint =
+    ERROR_HINTS[name] ??
+    (name.startsWith('KMS') ? "a KMS error with the secret's encryption key" : 'unexpected error from Secrets Manager');
+  return `${name}: ${hint}`;
+}
+
+function awsErrorName(error: unknown): string {
+  const name = error instanceof Error ? error.name : undefined;
+  return name && /^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(name) ? name : 'UnknownError';
+}

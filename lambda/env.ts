@@ -1,0 +1,87 @@
+import { type Config, parseConfig } from './config';
+import { ConfigError } from './errors';
+
+/** The Lambda's environment is unusable; `problems` holds one `VARIABLE: what is wrong` line each. */
+export class EnvError extends Error {
+  override readonly name = 'EnvError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid Lambda environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** What the Lambda reads from its environment (DESIGN.md §7). */
+export interface LambdaEnv {
+  readonly config: Config;
+  readonly alertTopicArn: string;
+  /** The alert state table; `null` until the alerting issue adds it. */
+  readonly stateTableName: string | null;
+}
+
+/** Environment variables by name, as `process.env` holds them. */
+export type EnvVars = Readonly<Record<string, string | undefined>>;
+
+// Standard topics only: a FIFO topic would need a message group id on every publish.
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2,}(-[a-z]+)+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/** Reads and validates every variable, then throws one {@link EnvError} naming each missing or malformed one. */
+export function readLambdaEnv(env: EnvVars): LambdaEnv {
+  const problems: string[] = [];
+  const config = readVar(env, 'KEY_HEALTH_CONFIG', parseConfigVar, problems);
+  const alertTopicArn = readVar(env, 'ALERT_TOPIC_ARN', parseTopicArn, problems);
+  const stateTableName = readVar(env, 'STATE_TABLE_NAME', parseTableName, problems, { optional: true });
+  if (problems.length > 0 || config === undefined || alertTopicArn === undefined) throw new EnvError(problems);
+  return { config, alertTopicArn, stateTableName: stateTableName ?? null };
+}
+
+/**
+ * Reads one variable through `parse`, recording `NAME: is not set` or `NAME: <why it is malformed>`
+ * in `problems`; an empty value counts as not set.
+ */
+export function readVar<T>(
+  env: EnvVars,
+  name: string,
+  parse: (raw: string) => T,
+  problems: string[],
+  options: { optional?: boolean } = {},
+): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') {
+    if (!options.optional) problems.push(`${name}: is not set`);
+    return undefined;
+  }
+  try {
+    return parse(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) for (const problem of error.problems) problems.push(`${name}: ${problem}`);
+    else problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+function parseConfigVar(raw: string): Config {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    // The parser's message quotes the text around the error; only the position is kept.
+    const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    throw new Error(`is not valid JSON${position ? ` (error at position ${position})` : ''}`);
+  }
+  return parseConfig(json, { requireSecretId: true, source: 'KEY_HEALTH_CONFIG' });
+}
+
+function parseTopicArn(raw: string): string {
+  const arn = raw.trim();
+  if (arn.endsWith('.fifo')) throw new Error(`is a FIFO topic (${arn}); key-health publishes to a standard topic`);
+  if (!TOPIC_ARN.test(arn))
+    throw new Error(`must be an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:key-health-alerts, got ${JSON.stringify(raw)}`);
+  return arn;
+}
+
+function parseTableName(raw: string): string {
+  const name = raw.trim();
+  if (!TABLE_NAME.test(name))
+    throw new Error(`must be a DynamoDB table name (3-255 letters, digits, "_", "-" or "."), got ${JSON.stringify(raw)}`);
+  return name;
+}

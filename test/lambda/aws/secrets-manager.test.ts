@@ -1,0 +1,151 @@
+import {
+  DecryptionFailure,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  InternalServiceError,
+  InvalidParameterException,
+  InvalidRequestException,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
+import type { KeyConfig } from '../../../lambda/config';
+import { SecretUnreadableError } from '../../../lambda/engine/secrets';
+
+const SECRET_ID = 'trading/coinbase-futures';
+const SECRET_TEXT = JSON.stringify({ apiKey: 'k-123', apiSecret: 'c3VwZXItc2VjcmV0LXZhbHVl', passphrase: 'open sesame 42' });
+const KEY: KeyConfig = {
+  name: 'coinbase-futures',
+  exchange: 'coinbase-exchange',
+  secretId: SECRET_ID,
+  expect: { futures: true, transfer: false },
+  rotation: { maxAgeDays: 90, warnDays: 14 },
+  timeoutMs: 5000,
+  sandbox: false,
+};
+const VERSION_CREATED = new Date('2026-10-01T08:00:00Z');
+
+function awsError(name: string): SecretsManagerServiceException {
+  return new SecretsManagerServiceException({ name, $fault: 'client', message: `${name} from AWS`, $metadata: {} });
+}
+
+describe('SecretsManagerSource', () => {
+  const sm = mockClient(SecretsManagerClient);
+  const client = new SecretsManagerClient({ region: 'us-east-1' });
+  beforeEach(() => {
+    sm.reset();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET_TEXT, VersionId: 'v-current', CreatedDate: VERSION_CREATED });
+    sm.on(DescribeSecretCommand).resolves({});
+  });
+
+  it('reads the value and the metadata of the configured secret id', async () => {
+    await new SecretsManagerSource(client).load(KEY);
+    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ID });
+    expect(sm).toHaveReceivedCommandWith(DescribeSecretCommand, { SecretId: SECRET_ID });
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+  });
+
+  it('asks for the metadata without waiting for the value', async () => {
+    let release: () => void = () => undefined;
+    sm.on(GetSecretValueCommand).callsFake(
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve({ SecretString: SECRET_TEXT });
+        }),
+    );
+    const loading = new SecretsManagerSource(client).load(KEY);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sm).toHaveReceivedCommand(DescribeSecretCommand);
+    release();
+    await expect(loading).resolves.toMatchObject({ text: SECRET_TEXT });
+  });
+
+  it('maps the value, its version and the rotation metadata', async () => {
+    sm.on(DescribeSecretCommand).resolves({
+      RotationEnabled: true,
+      LastRotatedDate: new Date('2026-10-01T08:00:00Z'),
+      NextRotationDate: new Date('2026-12-30T00:00:00Z'),
+      CreatedDate: new Date('2025-01-15T00:00:00Z'),
+      VersionIdsToStages: { 'v-current': ['AWSCURRENT'], 'v-old': ['AWSPREVIOUS'] },
+    });
+    await expect(new SecretsManagerSource(client).load(KEY)).resolves.toEqual({
+      text: SECRET_TEXT,
+      versionId: 'v-current',
+      versionCreatedAt: VERSION_CREATED,
+      rotationEnabled: true,
+      lastRotatedAt: new Date('2026-10-01T08:00:00Z'),
+      nextRotationAt: new Date('2026-12-30T00:00:00Z'),
+      secretCreatedAt: new Date('2025-01-15T00:00:00Z'),
+      pendingVersionId: null,
+    });
+  });
+
+  it.each([
+    ['a version only in AWSPENDING', { 'v-current': ['AWSCURRENT'], 'v-new': ['AWSPENDING'] }, 'v-new'],
+    ['AWSPENDING on the current version (a finished rotation)', { 'v-current': ['AWSCURRENT', 'AWSPENDING'] }, null],
+    ['no pending version', { 'v-current': ['AWSCURRENT'] }, null],
+  ])('reports %s', async (_label, stages, pending) => {
+    sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: stages });
+    const loaded = await new SecretsManagerSource(client).load(KEY);
+    expect(loaded.pendingVersionId).toBe(pending);
+    expect(loaded.rotationEnabled).toBe(false);
+  });
+
+  it('reads the key without metadata when only DescribeSecret fails, and says so', async () => {
+    sm.on(DescribeSecretCommand).rejects(awsError('AccessDeniedException'));
+    const told: string[] = [];
+    const loaded = await new SecretsManagerSource(client, { onMetadataError: (id, error) => told.push(`${id} ${error}`) }).load(KEY);
+    expect(loaded.text).toBe(SECRET_TEXT);
+    expect(loaded.versionCreatedAt).toEqual(VERSION_CREATED);
+    expect(loaded.rotationEnabled).toBeUndefined();
+    expect(loaded.nextRotationAt).toBeUndefined();
+    expect(told).toEqual([`${SECRET_ID} AccessDeniedException`]);
+  });
+
+  it.each([
+    ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'x', $metadata: {} }), 'no secret with this name'],
+    ['AccessDeniedException', awsError('AccessDeniedException'), 'secretsmanager:GetSecretValue'],
+    ['DecryptionFailure', new DecryptionFailure({ message: 'x', $metadata: {} }), 'kms:Decrypt'],
+    ['InvalidRequestException', new InvalidRequestException({ message: 'x', $metadata: {} }), 'scheduled for deletion'],
+    ['InvalidParameterException', new InvalidParameterException({ message: 'x', $metadata: {} }), 'not a valid secret name or ARN'],
+    ['InternalServiceError', new InternalServiceError({ message: 'x', $metadata: {} }), 'the next run tries again'],
+    ['KMSInvalidStateException', awsError('KMSInvalidStateException'), 'a KMS error'],
+    ['SomethingNewException', awsError('SomethingNewException'), 'unexpected error from Secrets Manager'],
+  ])('turns %s into SecretUnreadableError naming the secret and the error', async (name, error, hint) => {
+    sm.on(GetSecretValueCommand).rejects(error);
+    const failure = await new SecretsManagerSource(client).load(KEY).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SecretUnreadableError);
+    const message = (failure as Error).message;
+    expect(message).toMatch(new RegExp(`^Cannot read the secret "trading/coinbase-futures": ${name}: `));
+    expect(message).toContain(hint);
+    expect(message).not.toContain('from AWS');
+    expect((failure as Error).cause).toBeUndefined();
+  });
+
+  it('refuses a binary-only secret, naming SecretBinary', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array(Buffer.from(SECRET_TEXT)) });
+    await expect(new SecretsManagerSource(client).load(KEY)).rejects.toThrow(
+      'Cannot read the secret "trading/coinbase-futures": the secret is stored as binary (SecretBinary)',
+    );
+  });
+
+  it('never passes on an SDK error that quotes the response', async () => {
+    const quoting = Object.assign(new SyntaxError(`Unexpected token in JSON: ${SECRET_TEXT}`), { $response: { body: SECRET_TEXT } });
+    sm.on(GetSecretValueCommand).rejects(quoting);
+    const failure = (await new SecretsManagerSource(client).load(KEY).catch((e: unknown) => e)) as Error;
+    expect(failure.message).toBe('Cannot read the secret "trading/coinbase-futures": SyntaxError: unexpected error from Secrets Manager');
+    expect(failure.cause).toBeUndefined();
+    expect(`${failure.message}${failure.stack}`).not.toMatch(/open sesame|c3VwZXIt/);
+  });
+
+  it('refuses a key without a secretId before calling AWS', async () => {
+    const { secretId: _, ...local } = KEY;
+    await expect(new SecretsManagerSource(client).load(local)).rejects.toThrow(
+      'Cannot read the secret of key "coinbase-futures": no secretId is configured',
+    );
+    expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
+  });
+});

@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, type PublishCommandInput, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { buildSync } from 'esbuild';
+import { DEFAULT_RETRY } from '../../lambda/engine/run-checks';
+import { EnvError } from '../../lambda/env';
+import { AlertDeliveryError, createHandler, type LambdaContext, type LogEntry } from '../../lambda/handler';
+import { InvalidEventError } from '../../lambda/invocation';
+import type { Report } from '../../lambda/report';
+import { coinbaseExchangeHandler } from '../support/simulator/coinbase-exchange';
+import { type SimKey, type Simulator, startSimulator } from '../support/simulator/sim-server';
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:key-health-alerts';
+const API_SECRET = randomBytes(64).toString('base64');
+const PASSPHRASE = 'correct horse battery staple';
+const WRONG_PASSPHRASE = 'incorrect donkey battery staple';
+const SIM_KEY: SimKey = {
+  apiKey: 'cbx-live-7f3a',
+  secret: API_SECRET,
+  passphrase: PASSPHRASE,
+  permissions: { view: true, trade: true, transfer: false },
+  futures: true,
+};
+const SECRETS: Record<string, string> = {
+  'trading/healthy': JSON.stringify({ apiKey: 'cbx-live-7f3a', apiSecret: API_SECRET, passphrase: PASSPHRASE }),
+  'trading/bad-passphrase': JSON.stringify({ apiKey: 'cbx-live-7f3a', apiSecret: API_SECRET, passphrase: WRONG_PASSPHRASE }),
+  'trading/unknown-key': JSON.stringify({ apiKey: 'cbx-deleted-0000', apiSecret: API_SECRET, passphrase: PASSPHRASE }),
+};
+const SECRET_MATERIAL = [API_SECRET, PASSPHRASE, WRONG_PASSPHRASE, 'cbx-live-7f3a', 'cbx-deleted-0000'];
+
+const sm = mockClient(SecretsManagerClient);
+const sns = mockClient(SNSClient);
+
+function configJson(origin: string, names: string[]): string {
+  return JSON.stringify({
+    alerts: { emails: ['ops@example.com'] },
+    keys: names.map((name) => ({ name, exchange: 'coinbase-exchange', secretId: `trading/${name}`, baseUrl: origin })),
+  });
+}
+
+function contextOf(remainingMs = 30_000): LambdaContext {
+  return { getRemainingTimeInMillis: () => remainingMs, functionName: 'key-health-checker', awsRequestId: 'req-1' };
+}
+
+function setUp(env: Record<string, string | undefined>) {
+  const logs: LogEntry[] = [];
+  const handler = createHandler({
+    secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
+    sns: new SNSClient({ region: 'us-east-1' }),
+    env,
+    retry: { ...DEFAULT_RETRY, backoffMs: 10 },
+    log: (entry) => logs.push(entry),
+  });
+  return { handler, logs };
+}
+
+function publishedInputs(): PublishCommandInput[] {
+  return sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+}
+
+beforeEach(() => {
+  sm.reset();
+  sns.reset();
+  sm.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
+    const text = SECRETS[input.SecretId];
+    if (text === undefined) throw new Error(`test has no secret ${input.SecretId}`);
+    return { SecretString: text, VersionId: 'v1' };
+  });
+  sm.on(DescribeSecretCommand).resolves({ RotationEnabled: false });
+  sns.on(PublishCommand).resolves({ MessageId: 'msg-1' });
+});
+
+describe('handler environment', () => {
+  const VALID = { KEY_HEALTH_CONFIG: configJson('http://127.0.0.1:9', ['healthy']), ALERT_TOPIC_ARN: TOPIC };
+
+  it('names every missing variable except the optional state table', async () => {
+    const failure = await setUp({})
+      .handler({}, contextOf())
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(EnvError);
+    expect((failure as EnvError).problems).toEqual(['KEY_HEALTH_CONFIG: is not set', 'ALERT_TOPIC_ARN: is not set']);
+    expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
+  });
+
+  it.each([
+    ['config that is not JSON', { KEY_HEALTH_CONFIG: '{"keys": [' }, 'KEY_HEALTH_CONFIG: is not valid JSON'],
+    [
+      'a key without secretId',
+      { KEY_HEALTH_CONFIG: JSON.stringify({ keys: [{ name: 'k', exchange: 'coinbase-exchange', credentials: { env: 'X' } }] }) },
+      'KEY_HEALTH_CONFIG: keys[0].secretId: is required',
+    ],
+    ['an empty topic ARN', { ALERT_TOPIC_ARN: ' ' }, 'ALERT_TOPIC_ARN: is not set'],
+    ['a queue ARN for the topic', { ALERT_TOPIC_ARN: 'arn:aws:sqs:us-east-1:123456789012:q' }, 'ALERT_TOPIC_ARN: must be an SNS topic ARN'],
+    ['a topic name for the ARN', { ALERT_TOPIC_ARN: 'key-health-alerts' }, 'ALERT_TOPIC_ARN: must be an SNS topic ARN'],
+    ['a FIFO topic', { ALERT_TOPIC_ARN: `${TOPIC}.fifo` }, 'ALERT_TOPIC_ARN: is a FIFO topic'],
+    ['a malformed table name', { STATE_TABLE_NAME: 'a b' }, 'STATE_TABLE_NAME: must be a DynamoDB table name'],
+  ])('refuses %s, naming the variable', async (_label, override, message) => {
+    await expect(setUp({ ...VALID, ...override }).handler({}, contextOf())).rejects.toThrow(message);
+  });
+
+  it.each([
+    ['a GovCloud topic', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts', 'key-health-State'],
+    ['a China topic without a table', 'arn:aws-cn:sns:cn-north-1:123456789012:Key_Health-1', undefined],
+  ])('accepts %s', async (_label, arn, table) => {
+    const { handler } = setUp({ ...VALID, ALERT_TOPIC_ARN: arn, STATE_TABLE_NAME: table });
+    const report = await handler({ dryRun: true }, contextOf());
+    expect(report.results.map((r) => r.name)).toEqual(['healthy']);
+  });
+});
+
+describe('handler', () => {
+  let sim: Simulator;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    sim = await startSimulator(coinbaseExchangeHandler, { keys: [SIM_KEY] });
+    env = { KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy', 'bad-passphrase', 'unknown-key']), ALERT_TOPIC_ARN: TOPIC };
+  });
+  afterAll(() => sim.close());
+
+  it('publishes one alert for a bad key, with subject, attributes and no secret', async () => {
+    const { handler, logs } = setUp(env);
+    const report = await handler({ keys: ['healthy', 'bad-passphrase'] }, contextOf());
+
+    expect(report.results.map((r) => [r.name, r.status])).toEqual([
+      ['healthy', 'ok'],
+      ['bad-passphrase', 'critical'],
+    ]);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      MessageStructure: 'json',
+      Subject: '[CRITICAL] bad-passphrase: AUTH_INVALID_PASSPHRASE',
+      MessageAttributes: {
+        severity: { DataType: 'String', StringValue: 'critical' },
+        key: { DataType: 'String', StringValue: 'bad-passphrase' },
+        exchange: { DataType: 'String', StringValue: 'coinbase-exchange' },
+        codes: { DataType: 'String', StringValue: 'AUTH_INVALID_PASSPHRASE' },
+      },
+    });
+    const message = JSON.parse(publishedInputs()[0]?.Message ?? '{}');
+    expect(message.sms).toBe('key-health CRITICAL bad-passphrase: AUTH_INVALID_PASSPHRASE');
+    expect(message.email).toContain('Invalid Passphrase');
+    expect(message.email).toContain('--function-name key-health-checker');
+
+    const everything = JSON.stringify([sns.calls().map((c) => c.args), logs, report]);
+    for (const secret of SECRET_MATERIAL) expect(everything).not.toContain(secret);
+    expect(logs.filter((l) => l.message === 'key checked').map((l) => [l.name, l.status, l.codes])).toEqual([
+      ['healthy', 'ok', []],
+      ['bad-passphrase', 'critical', ['AUTH_INVALID_PASSPHRASE']],
+    ]);
+  });
+
+  it('checks every key on the schedule and publishes nothing for a healthy one', async () => {
+    const { handler, logs } = setUp({ ...env, KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy']) });
+    const report: Report = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, contextOf());
+    expect(report.status).toBe('ok');
+    expect(report.results[0]?.clock.source).toBe('time-endpoint');
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    const line = logs.find((l) => l.message === 'key checked');
+    expect(line).toMatchObject({ name: 'healthy', exchange: 'coinbase-exchange', status: 'ok', codes: [], requestId: 'req-1' });
+    expect(typeof line?.offsetMs).toBe('number');
+    expect(typeof line?.latencyMs).toBe('number');
+  });
+
+  it('publishes nothing on a dry run, but reports the bad keys', async () => {
+    const { handler, logs } = setUp(env);
+    const report = await handler({ dryRun: true }, contextOf());
+    expect(report.results.map((r) => r.status)).toEqual(['ok', 'critical', 'critical']);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(logs.at(-1)).toMatchObject({ message: 'run finished', dryRun: true, alertsPublished: 0, alertsFailed: 0 });
+  });
+
+  it('fails after every key was checked and every other alert tried when one publish fails', async () => {
+    sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+      if (input.MessageAttributes?.key?.StringValue === 'bad-passphrase')
+        throw new ThrottledException({ message: 'Rate exceeded', $metadata: {} });
+      return { MessageId: 'msg-2' };
+    });
+    const { handler, logs } = setUp(env);
+    const failure = await handler(null, contextOf()).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(AlertDeliveryError);
+    expect((failure as AlertDeliveryError).keys).toEqual(['bad-passphrase']);
+    expect((failure as Error).message).toContain('Alerts could not be published for 1 key(s): bad-passphrase');
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 3);
+    expect(publishedInputs().map((i) => i.Subject)).toEqual([
+      '[CRITICAL] bad-passphrase: AUTH_INVALID_PASSPHRASE',
+      '[CRITICAL] unknown-key: AUTH_INVALID_KEY',
+    ]);
+    expect(logs.filter((l) => l.message === 'key checked')).toHaveLength(3);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'alert not published',
+        name: 'bad-passphrase',
+        error: expect.stringContaining('ThrottledException'),
+      }),
+    );
+  });
+
+  it('refuses a manual run naming an unknown key before reading any secret', async () => {
+    const { handler } = setUp(env);
+    const run = handler({ keys: ['healthy', 'bad-pasphrase'], dryRun: true }, contextOf());
+    await expect(run).rejects.toThrow(InvalidEventError);
+    await expect(run).rejects.toThrow('unknown key name(s) "bad-pasphrase"');
+    expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
+  });
+
+  it('stops checking at the deadline the invocation leaves', async () => {
+    sim.misbehave('/accounts', { kind: 'hang' });
+    try {
+      const { handler } = setUp({ ...env, KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy']) });
+      const started = Date.now();
+      // 1.5 s left: the engine gets its minimum of 1 s, well before the key's 5 s request timeout.
+      const report = await handler({ dryRun: true }, contextOf(1_500));
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(report.results[0]?.findings.map((f) => f.code)).toEqual(['EXCHANGE_UNAVAILABLE']);
+    } finally {
+      sim.reset();
+    }
+  });
+});
+
+describe('handler bundle', () => {
+  it('pulls in nothing from test/ or lib/ and stays small with the AWS SDK external', () => {
+    const result = buildSync({
+      entryPoints: [path.join(__dirname, '../../lambda/handler.ts')],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node20',
+      external: ['@aws-sdk/*'],
+      write: false,
+      metafile: true,
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((file) => /(^|\/)(test|lib)\//.test(file))).toEqual([]);
+    expect(inputs.some((file) => file.endsWith('lambda/handler.ts'))).toBe(true);
+    expect(result.outputFiles[0]?.contents.byteLength).toBeLessThan(100_000);
+  });
+});
