@@ -1,4 +1,5 @@
 import type { KeyConfig } from '../config';
+import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../errors';
 import type { ExchangeAdapter, ExchangeRequest, Probe, ProbeReading } from '../exchanges/types';
 import { type Finding, type FindingCode, makeFinding } from '../findings';
 import { type HttpRequest, type HttpResponse, type HttpRuntime, sendRequest } from '../http/http-client';
@@ -167,16 +168,11 @@ async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionMs: numb
   try {
     response = await sendRequest(runtime.http, { timeoutMs: key.timeoutMs, deadlineAtMs: runtime.deadlineAtMs, ...runtime.retry, build });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      probe,
-      response: null,
-      outcome: {
-        ok: false,
-        code: 'EXCHANGE_UNAVAILABLE',
-        finding: makeFinding('EXCHANGE_UNAVAILABLE', `${adapter.displayName}: ${message}.`),
-      },
-    };
+    // Only a missing answer means the exchange is unavailable; anything else (a signing error, an
+    // endpoint off the allow-list) is our problem and fails the key's check as UNEXPECTED_RESPONSE.
+    if (!(error instanceof RequestTimeoutError || error instanceof NetworkError || error instanceof DeadlineExceededError)) throw error;
+    const finding = makeFinding('EXCHANGE_UNAVAILABLE', `${adapter.displayName}: ${error.message}.`);
+    return { probe, response: null, outcome: { ok: false, code: 'EXCHANGE_UNAVAILABLE', finding } };
   }
   const classification = classifyResponse(adapter as ExchangeAdapter, probe.request, response);
   if (!classification.ok) return { probe, response, outcome: classification };

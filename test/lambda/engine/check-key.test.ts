@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { parseConfig } from '../../../lambda/config';
+import { checkKey } from '../../../lambda/engine/check-key';
+import { DEFAULT_RETRY } from '../../../lambda/engine/run-checks';
+import { coinbaseExchange } from '../../../lambda/exchanges/coinbase-exchange';
+import type { ExchangeAdapter } from '../../../lambda/exchanges/types';
+import { NODE_HTTP_RUNTIME } from '../../../lambda/http/node-transport';
+import { MemorySecrets } from '../../support/harness';
+import { coinbaseExchangeHandler } from '../../support/simulator/coinbase-exchange';
+import { type Simulator, startSimulator } from '../../support/simulator/sim-server';
+
+const SECRET = randomBytes(64).toString('base64');
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator(coinbaseExchangeHandler, {
+    keys: [{ apiKey: 'k', secret: SECRET, passphrase: 'p4ss', permissions: { view: true, trade: true, transfer: false }, futures: true }],
+  });
+});
+afterAll(() => sim.close());
+
+async function check(adapter: ExchangeAdapter<unknown>) {
+  const [key] = parseConfig({ keys: [{ name: 'k', exchange: 'coinbase-exchange', secretId: 'k', baseUrl: sim.origin }] }).keys;
+  if (!key) throw new Error('no key');
+  const secrets = new MemorySecrets().set('k', { apiKey: 'k', apiSecret: SECRET, passphrase: 'p4ss' });
+  const runtime = {
+    http: NODE_HTTP_RUNTIME,
+    secrets,
+    deadlineAtMs: Date.now() + 5000,
+    retry: { ...DEFAULT_RETRY, retries: 0 },
+    clocks: new Map(),
+  };
+  return checkKey(key, adapter, runtime);
+}
+
+describe('checkKey', () => {
+  it('reports a signing failure as our problem (UNEXPECTED_RESPONSE), not an exchange outage', async () => {
+    const broken: ExchangeAdapter<unknown> = {
+      ...(coinbaseExchange as ExchangeAdapter<unknown>),
+      sign: () => {
+        throw new Error(`cannot sign with ${SECRET}`);
+      },
+    };
+    const result = await check(broken);
+    expect(result.findings.map((f) => f.code)).toEqual(['UNEXPECTED_RESPONSE']);
+    expect(result.findings[0]?.message).toContain('The check failed: cannot sign with [redacted]');
+  });
+
+  it('refuses to send a request that is not on the adapter allow-list', async () => {
+    const result = await check({ ...(coinbaseExchange as ExchangeAdapter<unknown>), allowList: ['GET /time'] });
+    expect(result.findings.map((f) => f.code)).toEqual(['UNEXPECTED_RESPONSE']);
+    expect(result.findings[0]?.message).toContain('GET /accounts is not on the coinbase-exchange read-only allow-list');
+    expect(sim.seen.some((r) => r.path === '/accounts')).toBe(false);
+  });
+});
