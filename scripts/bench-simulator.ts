@@ -1,21 +1,29 @@
 /**
  * The benchmark's exchange: a simulator in its own process, so that its work does not share the
  * event loop being measured (a real exchange does not run on our CPU). Prints its origin on stdout.
- * Usage: bench-simulator.ts EXCHANGE LATENCY_MS KEY_COUNT (the shared secret comes in BENCH_SECRET).
+ * Usage: bench-simulator.ts EXCHANGE LATENCY_MS KEY_COUNT, with BENCH_SECRET holding what the
+ * exchange stores for every key (the HMAC secret, or the public key PEM for JWT keys).
  */
+import { coinbaseAdvancedHandler } from '../test/support/simulator/coinbase-advanced';
 import { coinbaseExchangeHandler } from '../test/support/simulator/coinbase-exchange';
+import { coinbaseInternationalHandler } from '../test/support/simulator/coinbase-international';
 import { type ExchangeHandler, startSimulator } from '../test/support/simulator/sim-server';
 
-const HANDLERS: Record<string, ExchangeHandler> = { 'coinbase-exchange': coinbaseExchangeHandler };
+/** The exchanges the benchmark can run against. */
+export const BENCH_HANDLERS: Record<string, ExchangeHandler> = {
+  'coinbase-advanced': coinbaseAdvancedHandler,
+  'coinbase-exchange': coinbaseExchangeHandler,
+  'coinbase-international': coinbaseInternationalHandler,
+};
 
 async function main(): Promise<void> {
-  const [exchange = 'coinbase-exchange', latency = '100', count = '100'] = process.argv.slice(2);
-  const handler = HANDLERS[exchange];
+  const [exchange = 'coinbase-advanced', latency = '100', count = '100'] = process.argv.slice(2);
+  const handler = BENCH_HANDLERS[exchange];
   const secret = process.env.BENCH_SECRET;
   if (!handler || !secret)
-    throw new Error(`usage: bench-simulator.ts (${Object.keys(HANDLERS).join('|')}) LATENCY_MS KEY_COUNT with BENCH_SECRET set`);
+    throw new Error(`usage: bench-simulator.ts (${Object.keys(BENCH_HANDLERS).join('|')}) LATENCY_MS KEY_COUNT with BENCH_SECRET set`);
   const keys = Array.from({ length: Number(count) }, (_, i) => ({
-    apiKey: `bench-${i}`,
+    apiKey: benchKeyName(exchange, i),
     secret,
     passphrase: 'bench',
     permissions: { view: true, trade: true, transfer: false },
@@ -27,7 +35,14 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => void sim.close().then(() => process.exit(0)));
 }
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(1);
-});
+/** The API key name of bench key `i` (CDP key names look like `organizations/…/apiKeys/…`). */
+export function benchKeyName(exchange: string, i: number): string {
+  return exchange === 'coinbase-advanced' ? `organizations/bench/apiKeys/key-${i}` : `bench-${i}`;
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}

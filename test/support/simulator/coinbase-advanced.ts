@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { type ExchangeHandler, json, type SimKey, type SimRequest, type SimResponse } from './sim-server';
 
 /**
@@ -92,9 +92,16 @@ function authenticate(request: SimRequest, keys: ReadonlyMap<string, SimKey>): {
   return uris.includes(expected) ? { key, claims } : null;
 }
 
+// Parsed once per key, as an exchange keeps its keys parsed: the benchmark measures the checker, not PEM parsing here.
+const PUBLIC_KEYS = new Map<string, KeyObject>();
+
 function verifySignature(alg: unknown, publicPem: string, input: string, signature: Buffer): boolean {
   try {
-    const key = createPublicKey(publicPem);
+    let key = PUBLIC_KEYS.get(publicPem);
+    if (!key) {
+      key = createPublicKey(publicPem);
+      PUBLIC_KEYS.set(publicPem, key);
+    }
     if (alg === 'ES256' && key.asymmetricKeyType === 'ec')
       return verify('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, signature);
     if (alg === 'EdDSA' && key.asymmetricKeyType === 'ed25519') return verify(null, Buffer.from(input), key, signature);
