@@ -1,5 +1,5 @@
 import { ConfigError } from './errors';
-import { EXCHANGE_IDS, type ExchangeId, SUPPORTED_EXCHANGE_IDS } from './exchanges/ids';
+import { EXCHANGE_IDS, type ExchangeId, HAS_SANDBOX, SUPPORTED_EXCHANGE_IDS } from './exchanges/ids';
 import type { Severity } from './findings';
 
 /** What a key is expected to be allowed to do; `undefined` means no opinion. */
@@ -155,6 +155,8 @@ function parseKey(raw: unknown, path: string, d: KeyDefaults, problem: Problem):
   const baseUrl = parseBaseUrl(obj.baseUrl, `${path}.baseUrl`, problem);
   const sandbox = readBoolean(obj, 'sandbox', `${path}.sandbox`, problem) ?? false;
   if (sandbox && baseUrl !== undefined) problem(path, 'has both "sandbox" and "baseUrl"; baseUrl already picks the host');
+  if (sandbox && exchange !== undefined && !HAS_SANDBOX.includes(exchange))
+    problem(`${path}.sandbox`, `${exchange} has no sandbox that checks keys; remove "sandbox" (or use "baseUrl")`);
   if (problem.calls > before || name === undefined || exchange === undefined) return undefined;
   return {
     name,

@@ -17,3 +17,9 @@ export type ExchangeId = (typeof EXCHANGE_IDS)[number];
 
 /** Ids that have an adapter in this release; the others are planned. */
 export const SUPPORTED_EXCHANGE_IDS: readonly ExchangeId[] = ['coinbase-advanced', 'coinbase-exchange', 'coinbase-international'];
+
+/**
+ * Ids whose adapter has a sandbox host that authenticates keys. Coinbase Advanced's sandbox is a
+ * static mock without authentication (see its adapter), so it cannot check a key.
+ */
+export const HAS_SANDBOX: readonly ExchangeId[] = ['coinbase-exchange', 'coinbase-international'];

@@ -450,3 +450,15 @@ describe('parseConfig', () => {
     );
   });
 });
+
+describe('parseConfig sandbox', () => {
+  it.each([
+    ['coinbase-exchange', true],
+    ['coinbase-international', true],
+    ['coinbase-advanced', false],
+  ])('accepts sandbox for %s only where the exchange has one (%s)', (exchange, accepted) => {
+    const parse = () => parseConfig({ keys: [{ name: 'k', exchange, secretId: 's', sandbox: true }] });
+    if (accepted) expect(parse().keys[0]?.sandbox).toBe(true);
+    else expect(parse).toThrow(`keys[0].sandbox: ${exchange} has no sandbox that checks keys`);
+  });
+});
