@@ -1,0 +1,72 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { Construct } from 'constructs';
+import type { Config } from '../lambda/config';
+import { AlertTopic } from './alert-topic';
+import { CheckerAlarms } from './checker-alarms';
+import { CheckerFunction } from './checker-function';
+import { grantSecretsRead } from './secret-access';
+
+/** Properties of {@link KeyHealthStack}. */
+export interface KeyHealthStackProps extends StackProps {
+  /** The config, validated with `parseConfig(raw, { requireSecretId: true })`. */
+  readonly config: Config;
+  /**
+   * ARNs of customer managed KMS keys that encrypt the configured secrets; the function may use them
+   * to decrypt through Secrets Manager only.
+   * @default - none: the secrets use the AWS managed key aws/secretsmanager, which needs no grant
+   */
+  readonly secretsKeyArns?: readonly string[];
+  /**
+   * The handler source file.
+   * @default lambda/handler.ts
+   */
+  readonly checkerEntry?: string;
+}
+
+/**
+ * key-health on AWS: a scheduled Lambda that checks the configured exchange keys, reads them from
+ * Secrets Manager, and alerts through an encrypted SNS topic; alarms on the function itself go to
+ * the same topic.
+ */
+export class KeyHealthStack extends Stack {
+  /** The alert topic and its key. */
+  readonly alerts: AlertTopic;
+  /** The checker Lambda, its role and log group. */
+  readonly checker: CheckerFunction;
+
+  constructor(scope: Construct, id: string, props: KeyHealthStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.alerts = new AlertTopic(this, 'Alerts', {
+      emails: config.alerts.emails,
+      phones: config.alerts.phones,
+      smsMinSeverity: config.alerts.smsMinSeverity,
+    });
+    this.checker = new CheckerFunction(this, 'Checker', {
+      config,
+      alertTopicArn: this.alerts.topic.topicArn,
+      ...(props.checkerEntry !== undefined && { entry: props.checkerEntry }),
+    });
+    this.alerts.grantPublish(this.checker.role);
+    grantSecretsRead(this.checker.role, config.keys, props.secretsKeyArns);
+    // The alert state table (DESIGN.md §6) joins here: create it, grant the role read/write on it,
+    // and pass its name as STATE_TABLE_NAME.
+
+    new events.Rule(this, 'Schedule', {
+      description: 'key-health: runs the key checks',
+      schedule: events.Schedule.expression(config.schedule),
+      targets: [new targets.LambdaFunction(this.checker.function)],
+    });
+    new CheckerAlarms(this, 'Alarms', { function: this.checker.function, schedule: config.schedule, topic: this.alerts.topic });
+
+    new CfnOutput(this, 'AlertTopicArn', { description: 'The SNS topic alerts go to', value: this.alerts.topic.topicArn });
+    new CfnOutput(this, 'CheckerFunctionName', { description: 'The checker Lambda', value: this.checker.function.functionName });
+    new CfnOutput(this, 'ManualRunCommand', {
+      description: 'Checks every key now without alerting or changing state; the report lands in out.json',
+      value: `aws lambda invoke --function-name ${this.checker.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"dryRun":true}' out.json`,
+    });
+  }
+}

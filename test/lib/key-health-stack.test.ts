@@ -1,0 +1,343 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lambda/config';
+import { ConfigError } from '../../lambda/errors';
+import { EXAMPLE_CONFIG, exampleWith, logicalId, resourcesOf, type SynthResult, single, synth } from './stack-fixture';
+
+const ACCOUNT_ARN = 'arn:<AWS::Partition>';
+const REGION_ACCOUNT = '<AWS::Region>:<AWS::AccountId>';
+const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/0b5a7a9e-6a6f-4c1e-9f1e-2b7c4d0a1e11';
+
+describe('KeyHealthStack', () => {
+  let example: SynthResult;
+  let ids: { topic: string; key: string; fn: string; logs: string; role: string };
+
+  beforeAll(() => {
+    example = synth();
+    const { alerts, checker } = example.stack;
+    ids = {
+      topic: logicalId(alerts.topic),
+      key: logicalId(alerts.key),
+      fn: logicalId(checker.function),
+      logs: logicalId(checker.logGroup),
+      role: logicalId(checker.role),
+    };
+  });
+
+  describe('schedule', () => {
+    it('invokes the function on the configured schedule', () => {
+      const rule = single(example.json, 'AWS::Events::Rule');
+      expect(rule.Properties).toMatchObject({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [{ Arn: `<${ids.fn}.Arn>` }],
+      });
+      expect((rule.Properties.Targets as unknown[])[0]).not.toHaveProperty('Input');
+    });
+
+    it('lets only that rule invoke the function', () => {
+      const rule = single(example.json, 'AWS::Events::Rule');
+      expect(resourcesOf(example.json, 'AWS::Lambda::Permission').map((p) => p.Properties)).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: `<${ids.fn}.Arn>`,
+          Principal: 'events.amazonaws.com',
+          SourceArn: `<${rule.id}.Arn>`,
+        },
+      ]);
+    });
+  });
+
+  describe('alert topic', () => {
+    it('is encrypted with a rotated customer managed key', () => {
+      example.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] } });
+      example.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    });
+
+    it('refuses publishing without TLS and admits only this account’s CloudWatch alarms besides IAM', () => {
+      const policy = single(example.json, 'AWS::SNS::TopicPolicy');
+      const alarmCondition = {
+        StringEquals: { 'aws:SourceAccount': '<AWS::AccountId>' },
+        ArnLike: { 'aws:SourceArn': `${ACCOUNT_ARN}:cloudwatch:${REGION_ACCOUNT}:alarm:*` },
+      };
+      expect(policy.Properties).toEqual({
+        Topics: [`<${ids.topic}>`],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AllowPublishThroughSSLOnly',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sns:Publish',
+              Resource: `<${ids.topic}>`,
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+            {
+              Sid: 'AllowAlarmsOfThisAccount',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: `<${ids.topic}>`,
+              Condition: alarmCondition,
+            },
+          ],
+        },
+      });
+      const key = single(example.json, 'AWS::KMS::Key');
+      expect((key.Properties.KeyPolicy as { Statement: unknown[] }).Statement).toContainEqual({
+        Sid: 'AllowAlarmsOfThisAccountToPublishToTheTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: alarmCondition,
+      });
+    });
+
+    it('subscribes each e-mail address without a filter and each phone with the severity filter', () => {
+      const subscriptions = resourcesOf(example.json, 'AWS::SNS::Subscription').map((s) => s.Properties);
+      expect(subscriptions).toEqual(
+        expect.arrayContaining([
+          { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: `<${ids.topic}>` },
+          { Protocol: 'sms', Endpoint: '+15555550100', TopicArn: `<${ids.topic}>`, FilterPolicy: { severity: ['critical'] } },
+        ]),
+      );
+      expect(subscriptions).toHaveLength(2);
+    });
+
+    it.each([
+      ['critical', ['critical']],
+      ['unknown', ['unknown', 'critical']],
+      ['warning', ['warning', 'unknown', 'critical']],
+    ])('sends SMS from smsMinSeverity %s for severities %j', (smsMinSeverity, severities) => {
+      const { template } = synth({
+        keyHealth: exampleWith({ alerts: { phones: ['+15555550100', '+15555550101'], smsMinSeverity } }),
+      });
+      template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'sms', FilterPolicy: { severity: severities } }, 2);
+      template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
+    });
+
+    it('subscribes a repeated address once', () => {
+      const { template } = synth({ keyHealth: exampleWith({ alerts: { emails: ['ops@example.com', 'ops@example.com'] } }) });
+      template.resourceCountIs('AWS::SNS::Subscription', 1);
+    });
+  });
+
+  describe('checker function', () => {
+    it('runs the bundled handler on arm64 and the latest Node runtime, one run at a time', () => {
+      const fn = single(example.json, 'AWS::Lambda::Function');
+      expect(fn.Properties).toMatchObject({
+        Handler: 'index.handler',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        ReservedConcurrentExecutions: 1,
+        MemorySize: 256,
+        Timeout: 120,
+        Role: `<${ids.role}.Arn>`,
+        LoggingConfig: { LogGroup: `<${ids.logs}>` },
+      });
+      expect(fn.Properties).not.toHaveProperty('FunctionName');
+      example.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: ids.fn }, MaximumRetryAttempts: 0 });
+    });
+
+    it('gets exactly the config and the topic ARN in its environment', () => {
+      const fn = single(example.json, 'AWS::Lambda::Function');
+      const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(Object.keys(variables).sort()).toEqual(['ALERT_TOPIC_ARN', 'KEY_HEALTH_CONFIG']);
+      expect(variables.ALERT_TOPIC_ARN).toBe(`<${ids.topic}>`);
+    });
+
+    it('passes a config the handler parses back to the deployed one, without recipients', () => {
+      const fn = single(example.json, 'AWS::Lambda::Function');
+      const text = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables.KEY_HEALTH_CONFIG ?? '';
+      const expected = parseConfig(EXAMPLE_CONFIG, { requireSecretId: true });
+      expect(parseConfig(JSON.parse(text), { requireSecretId: true })).toEqual({
+        ...expected,
+        alerts: { ...expected.alerts, emails: [], phones: [] },
+      });
+      expect(text).not.toContain('ops@example.com');
+      expect(text).not.toContain('+15555550100');
+    });
+
+    it('writes to its own log group, kept 30 days and removed with the stack', () => {
+      const logGroup = single(example.json, 'AWS::Logs::LogGroup');
+      expect(logGroup.id).toBe(ids.logs);
+      expect(logGroup.Properties).toEqual({ RetentionInDays: 30 });
+      expect(logGroup.DeletionPolicy).toBe('Delete');
+    });
+
+    it('stops synth when the config does not fit in the function environment', () => {
+      const keys = Array.from({ length: 40 }, (_, i) => ({
+        name: `key-${i}`,
+        exchange: 'coinbase-exchange',
+        secretId: `trading/exchange-key-number-${i}`,
+        expect: { trade: false, ipRestricted: true },
+      }));
+      expect(() => synth({ keyHealth: exampleWith({ keys }) })).toThrow(
+        /KEY_HEALTH_CONFIG\), over the 3072 that fit in Lambda's 4 KB limit/,
+      );
+    });
+  });
+
+  describe('IAM', () => {
+    it('gives the role no managed policy and a trust for Lambda only', () => {
+      const role = single(example.json, 'AWS::IAM::Role');
+      expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+      expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }],
+      });
+    });
+
+    it('grants exactly its log group, the topic, the topic key and the configured secret', () => {
+      const policy = single(example.json, 'AWS::IAM::Policy');
+      expect(policy.Properties.Roles).toEqual([`<${ids.role}>`]);
+      expect(policy.Properties.PolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `<${ids.logs}.Arn>` },
+          { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: `<${ids.topic}>` },
+          { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: `<${ids.key}.Arn>` },
+          {
+            Sid: 'ReadConfiguredSecrets',
+            Effect: 'Allow',
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: `${ACCOUNT_ARN}:secretsmanager:${REGION_ACCOUNT}:secret:trading/coinbase-futures-??????`,
+          },
+        ],
+      });
+    });
+
+    it('grants names with the six-character suffix, ARNs as given, each secret once', () => {
+      const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/okx-AbCdEf';
+      const keys = [
+        { name: 'a', exchange: 'coinbase-exchange', secretId: 'prod/a' },
+        { name: 'b', exchange: 'coinbase-exchange', secretId: arn },
+        { name: 'c', exchange: 'coinbase-international', secretId: 'prod/a' },
+      ];
+      const { template } = synth({ keyHealth: exampleWith({ keys }) });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'ReadConfiguredSecrets',
+              Resource: [
+                {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':secretsmanager:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':secret:prod/a-??????',
+                    ],
+                  ],
+                },
+                arn,
+              ],
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('grants no KMS decrypt for secrets when no customer key is configured', () => {
+      const policy = single(example.json, 'AWS::IAM::Policy');
+      const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement;
+      expect(statements.filter((s) => [s.Action].flat().includes('kms:Decrypt')).map((s) => (s as { Sid?: string }).Sid)).toEqual([
+        'EncryptAlerts',
+      ]);
+    });
+
+    it('grants kms:Decrypt on the configured key through Secrets Manager only', () => {
+      const { json } = synth({ keyHealthKmsKeyArn: KMS_KEY_ARN });
+      const policy = single(json, 'AWS::IAM::Policy');
+      expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toContainEqual({
+        Sid: 'DecryptConfiguredSecrets',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: KMS_KEY_ARN,
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.<AWS::Region>.<AWS::URLSuffix>' } },
+      });
+    });
+
+    it('allows no wildcard action and no wildcard resource in any IAM policy', () => {
+      const { json } = synth({ keyHealthKmsKeyArn: KMS_KEY_ARN });
+      const statements = resourcesOf(json, 'AWS::IAM::Policy').flatMap(
+        (p) => (p.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: string | string[] }> }).Statement,
+      );
+      expect(statements.length).toBeGreaterThan(0);
+      expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.includes('*'))).toEqual([]);
+      expect(statements.flatMap((s) => [s.Resource].flat()).filter((r) => r.includes('*'))).toEqual([]);
+    });
+
+    it.each([
+      ['trading/*', 'keys[0].secretId: a secret name may only hold letters'],
+      ['prod/key?', 'keys[0].secretId: a secret name may only hold letters'],
+      ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:*', 'keys[0].secretId: is not a Secrets Manager secret ARN'],
+      [
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/okx',
+        'keys[0].secretId: a secret ARN must end in the 6-character suffix',
+      ],
+    ])('refuses secretId %j, naming its path', (secretId, message) => {
+      const keys = [{ name: 'a', exchange: 'coinbase-exchange', secretId }];
+      expect(() => synth({ keyHealth: exampleWith({ keys }) })).toThrow(ConfigError);
+      expect(() => synth({ keyHealth: exampleWith({ keys }) })).toThrow(message);
+    });
+
+    it('refuses a KMS alias where a key ARN is needed', () => {
+      expect(() => synth({ keyHealthKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/secrets' })).toThrow(
+        '"arn:aws:kms:eu-west-1:123456789012:alias/secrets" is not a KMS key ARN',
+      );
+    });
+  });
+
+  describe('alarms', () => {
+    it('alarms on any function error and announces the recovery', () => {
+      example.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'ignore',
+        AlarmActions: [{ Ref: ids.topic }],
+        OKActions: [{ Ref: ids.topic }],
+      });
+    });
+
+    it('alarms when two scheduled periods pass without an invocation, missing data included', () => {
+      example.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Invocations',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: ids.topic }],
+        OKActions: [{ Ref: ids.topic }],
+      });
+      example.template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    });
+  });
+
+  describe('outputs', () => {
+    it('names the topic, the function and the manual dry-run command', () => {
+      expect(example.json.Outputs.AlertTopicArn?.Value).toBe(`<${ids.topic}>`);
+      expect(example.json.Outputs.CheckerFunctionName?.Value).toBe(`<${ids.fn}>`);
+      expect(example.json.Outputs.ManualRunCommand?.Value).toBe(
+        `aws lambda invoke --function-name <${ids.fn}> --cli-binary-format raw-in-base64-out --payload '{"dryRun":true}' out.json`,
+      );
+    });
+  });
+});
