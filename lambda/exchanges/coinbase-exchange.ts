@@ -1,15 +1,5 @@
-import { invalidSecret, readSecretFields } from './secret-fields';
-import { decodeBase64, hmac } from './signing';
+import { type CoinbaseHmacCredentials, coinbaseHmacSecretValues, parseCoinbaseHmacCredentials, signCoinbaseHmac } from './coinbase-hmac';
 import type { ExchangeAdapter } from './types';
-
-/** Credentials of a Coinbase Exchange key: the secret is base64 and signs after decoding. */
-export interface CoinbaseExchangeCredentials {
-  readonly apiKey: string;
-  readonly secretBytes: Buffer;
-  readonly passphrase: string;
-}
-
-const FIELDS = ['apiKey', 'apiSecret', 'passphrase'] as const;
 
 /**
  * Coinbase Exchange (ex-Pro): HMAC-SHA256 keyed with the base64-decoded secret over
@@ -17,7 +7,7 @@ const FIELDS = ['apiKey', 'apiSecret', 'passphrase'] as const;
  * (EXCHANGES.md §2.2). It has no separate futures product and no key-introspection endpoint, so the
  * accounts read stands in for both.
  */
-export const coinbaseExchange: ExchangeAdapter<CoinbaseExchangeCredentials> = {
+export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
   id: 'coinbase-exchange',
   displayName: 'Coinbase Exchange',
   origin: 'https://api.exchange.coinbase.com',
@@ -34,33 +24,13 @@ export const coinbaseExchange: ExchangeAdapter<CoinbaseExchangeCredentials> = {
     },
   },
 
-  parseCredentials(secret) {
-    const fields = readSecretFields(secret, FIELDS, 'coinbase-exchange');
-    if (!fields.ok) return fields;
-    const secretBytes = decodeBase64(fields.values.apiSecret);
-    if (!secretBytes)
-      return {
-        ok: false,
-        finding: invalidSecret('field "apiSecret" is not base64 (Coinbase Exchange secrets are base64 text)', FIELDS, 'coinbase-exchange'),
-      };
-    return { ok: true, credentials: { apiKey: fields.values.apiKey, secretBytes, passphrase: fields.values.passphrase } };
-  },
+  parseCredentials: (secret) => parseCoinbaseHmacCredentials(secret, 'coinbase-exchange', 'Coinbase Exchange'),
 
-  secretValues: (c) => [c.passphrase, c.secretBytes.toString('base64')],
+  secretValues: coinbaseHmacSecretValues,
 
   sign(request, credentials, nowMs) {
-    const timestamp = String(Math.floor(nowMs / 1000));
     const requestPath = request.query ? `${request.path}?${request.query}` : request.path;
-    const signature = hmac('sha256', credentials.secretBytes, `${timestamp}${request.method}${requestPath}${request.body ?? ''}`, 'base64');
-    return {
-      headers: {
-        'CB-ACCESS-KEY': credentials.apiKey,
-        'CB-ACCESS-SIGN': signature,
-        'CB-ACCESS-TIMESTAMP': timestamp,
-        'CB-ACCESS-PASSPHRASE': credentials.passphrase,
-      },
-      sensitive: [signature],
-    };
+    return signCoinbaseHmac(credentials, String(Math.floor(nowMs / 1000)), `${request.method}${requestPath}${request.body ?? ''}`);
   },
 
   probes: () => [

@@ -1,15 +1,5 @@
-import { invalidSecret, readSecretFields } from './secret-fields';
-import { decodeBase64, hmac } from './signing';
+import { type CoinbaseHmacCredentials, coinbaseHmacSecretValues, parseCoinbaseHmacCredentials, signCoinbaseHmac } from './coinbase-hmac';
 import type { ExchangeAdapter } from './types';
-
-/** Credentials of a Coinbase International (INTX) key: the secret is base64 and signs after decoding. */
-export interface CoinbaseInternationalCredentials {
-  readonly apiKey: string;
-  readonly secretBytes: Buffer;
-  readonly passphrase: string;
-}
-
-const FIELDS = ['apiKey', 'apiSecret', 'passphrase'] as const;
 
 /**
  * Coinbase International Exchange (INTX, perpetual futures): HMAC-SHA256 over
@@ -18,7 +8,7 @@ const FIELDS = ['apiKey', 'apiSecret', 'passphrase'] as const;
  * endpoint and no key-introspection endpoint, so the clock comes from the `Date` header of the
  * portfolios read, which is also the futures read.
  */
-export const coinbaseInternational: ExchangeAdapter<CoinbaseInternationalCredentials> = {
+export const coinbaseInternational: ExchangeAdapter<CoinbaseHmacCredentials> = {
   id: 'coinbase-international',
   displayName: 'Coinbase International',
   origin: 'https://api.international.coinbase.com',
@@ -29,41 +19,18 @@ export const coinbaseInternational: ExchangeAdapter<CoinbaseInternationalCredent
   // [V] the INTX OpenAPI spec (intx-sdk-ts apiSpec) has no time path; ccxt sets `fetchTime: false` [C].
   time: null,
 
-  parseCredentials(secret) {
-    const fields = readSecretFields(secret, FIELDS, 'coinbase-international');
-    if (!fields.ok) return fields;
-    const secretBytes = decodeBase64(fields.values.apiSecret);
-    if (!secretBytes)
-      return {
-        ok: false,
-        finding: invalidSecret(
-          'field "apiSecret" is not base64 (Coinbase International secrets are base64 text)',
-          FIELDS,
-          'coinbase-international',
-        ),
-      };
-    return { ok: true, credentials: { apiKey: fields.values.apiKey, secretBytes, passphrase: fields.values.passphrase } };
-  },
+  parseCredentials: (secret) => parseCoinbaseHmacCredentials(secret, 'coinbase-international', 'Coinbase International'),
 
-  secretValues: (c) => [c.passphrase, c.secretBytes.toString('base64')],
+  secretValues: coinbaseHmacSecretValues,
 
   sign(request, credentials, nowMs) {
     // [V] "Decimal values are not allowed": integer seconds.
     const timestamp = String(Math.floor(nowMs / 1000));
     // [V] "Do NOT include the base URL or query parameters"; ccxt signs the body only for non-GET [C].
-    const body = request.method === 'GET' ? '' : (request.body ?? '');
     // The key is the base64-decoded secret, as in ccxt [C], intx-sdk-go and intx-sdk-py [V]; the
     // official intx-sdk-ts alone HMACs with the raw secret string [V], which we do not follow.
-    const signature = hmac('sha256', credentials.secretBytes, `${timestamp}${request.method}${request.path}${body}`, 'base64');
-    return {
-      headers: {
-        'CB-ACCESS-KEY': credentials.apiKey,
-        'CB-ACCESS-PASSPHRASE': credentials.passphrase,
-        'CB-ACCESS-SIGN': signature,
-        'CB-ACCESS-TIMESTAMP': timestamp,
-      },
-      sensitive: [signature],
-    };
+    const body = request.method === 'GET' ? '' : (request.body ?? '');
+    return signCoinbaseHmac(credentials, timestamp, `${request.method}${request.path}${body}`);
   },
 
   probes: () => [

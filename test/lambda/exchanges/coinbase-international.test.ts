@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import ccxt from 'ccxt';
 import { originOf } from '../../../lambda/engine/check-key';
 import { classifyResponse } from '../../../lambda/engine/classify';
-import { type CoinbaseInternationalCredentials, coinbaseInternational } from '../../../lambda/exchanges/coinbase-international';
+import type { CoinbaseHmacCredentials } from '../../../lambda/exchanges/coinbase-hmac';
+import { coinbaseInternational } from '../../../lambda/exchanges/coinbase-international';
 import type { ExchangeAdapter } from '../../../lambda/exchanges/types';
 import type { Report } from '../../../lambda/report';
 import { codesOf, configFor, MemorySecrets, runAgainst } from '../../support/harness';
@@ -21,7 +22,7 @@ const GOOD: SimKey = {
 const PORTFOLIOS = '/api/v1/portfolios';
 const T_S = 1700000000;
 
-function credentialsOf(secret: Record<string, unknown>): CoinbaseInternationalCredentials {
+function credentialsOf(secret: Record<string, unknown>): CoinbaseHmacCredentials {
   const parsed = coinbaseInternational.parseCredentials(secret);
   if (!parsed.ok) throw new Error(parsed.finding.message);
   return parsed.credentials;
