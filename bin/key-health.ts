@@ -1,4 +1,6 @@
 #!/usr/bin/env -S npx tsx
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerSource } from '../lambda/aws/secrets-manager';
 import { runCli } from '../lambda/cli/main';
 import { NODE_HTTP_RUNTIME } from '../lambda/http/node-transport';
 
@@ -11,7 +13,11 @@ void runCli(
     cwd: process.cwd(),
     isTty: process.stdout.isTTY === true,
   },
-  { http: NODE_HTTP_RUNTIME },
+  {
+    http: NODE_HTTP_RUNTIME,
+    // Built only when a key names a secretId: the default credential chain (AWS_PROFILE, AWS_REGION, roles).
+    remoteSecrets: () => new SecretsManagerSource(new SecretsManagerClient({})),
+  },
 ).then((code) => {
   process.exitCode = code;
 });

@@ -5,6 +5,8 @@ import { type LoadedSecret, type SecretSource, SecretUnreadableError } from '../
 
 /** Reads `credentials.file` (relative to the config file) or `credentials.env` for CLI runs; routes `secretId` keys to `remote`. */
 export class LocalSecretSource implements SecretSource {
+  private remoteSource: SecretSource | undefined;
+
   constructor(
     private readonly baseDir: string,
     private readonly env: Readonly<Record<string, string | undefined>>,
@@ -15,7 +17,8 @@ export class LocalSecretSource implements SecretSource {
     const credentials = key.credentials;
     if (!credentials) {
       if (!this.remote) throw new SecretUnreadableError(`"${key.secretId}"`, 'no Secrets Manager client is available');
-      return this.remote().load(key);
+      this.remoteSource ??= this.remote();
+      return this.remoteSource.load(key);
     }
     if ('env' in credentials) {
       const text = this.env[credentials.env];

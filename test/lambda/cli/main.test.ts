@@ -2,6 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
 import { type CliIo, HELP, runCli } from '../../../lambda/cli/main';
 import { NODE_HTTP_RUNTIME } from '../../../lambda/http/node-transport';
 import type { Report } from '../../../lambda/report';
@@ -40,11 +48,14 @@ function key(name: string, credentials: Record<string, string>) {
   return { name, exchange: 'coinbase-exchange', credentials, baseUrl: sim.origin };
 }
 
-async function cli(argv: string[], env: Record<string, string> = {}) {
+async function cli(argv: string[], env: Record<string, string> = {}, client?: SecretsManagerClient) {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env, cwd: dir, isTty: false };
-  const code = await runCli(argv, io, { http: NODE_HTTP_RUNTIME });
+  const code = await runCli(argv, io, {
+    http: NODE_HTTP_RUNTIME,
+    ...(client && { remoteSecrets: () => new SecretsManagerSource(client) }),
+  });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
@@ -158,5 +169,33 @@ describe('key-health CLI', () => {
         expect(stderr).not.toContain(secret);
       }
     }
+  });
+
+  it('reads secretId keys from Secrets Manager, one client for all of them', async () => {
+    const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
+    const sm = mockClient(client);
+    sm.on(GetSecretValueCommand, { SecretId: 'trading/good' })
+      .resolves({ SecretString: JSON.stringify({ apiKey: 'cli-good', apiSecret: SECRET, passphrase: PASSPHRASE }), VersionId: 'v1' })
+      .on(GetSecretValueCommand, { SecretId: 'trading/gone' })
+      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+    sm.on(DescribeSecretCommand).resolves({});
+    const path = writeConfig('sm.json', [
+      { name: 'from-sm', exchange: 'coinbase-exchange', secretId: 'trading/good', baseUrl: sim.origin },
+      { name: 'gone', exchange: 'coinbase-exchange', secretId: 'trading/gone', baseUrl: sim.origin },
+    ]);
+    const { code, stdout } = await cli(['check', '--config', path, '--json'], {}, client);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.results.map((r) => [r.name, r.findings.map((f) => f.code)])).toEqual([
+      ['from-sm', []],
+      ['gone', ['SECRET_UNREADABLE']],
+    ]);
+    expect(report.results[1]?.findings[0]?.message).toContain('ResourceNotFoundException');
+    expect(code).toBe(2);
+    expect(
+      sm
+        .commandCalls(GetSecretValueCommand)
+        .map((c) => c.args[0].input.SecretId)
+        .sort(),
+    ).toEqual(['trading/gone', 'trading/good']);
   });
 });
