@@ -13,8 +13,8 @@ export class EnvError extends Error {
 export interface LambdaEnv {
   readonly config: Config;
   readonly alertTopicArn: string;
-  /** The alert state table; `null` until the alerting issue adds it. */
-  readonly stateTableName: string | null;
+  /** The DynamoDB table of alert state per key. */
+  readonly stateTableName: string;
 }
 
 /** Environment variables by name, as `process.env` holds them. */
@@ -29,9 +29,10 @@ export function readLambdaEnv(env: EnvVars): LambdaEnv {
   const problems: string[] = [];
   const config = readVar(env, 'KEY_HEALTH_CONFIG', parseConfigVar, problems);
   const alertTopicArn = readVar(env, 'ALERT_TOPIC_ARN', parseTopicArn, problems);
-  const stateTableName = readVar(env, 'STATE_TABLE_NAME', parseTableName, problems, { optional: true });
-  if (problems.length > 0 || config === undefined || alertTopicArn === undefined) throw new EnvError(problems);
-  return { config, alertTopicArn, stateTableName: stateTableName ?? null };
+  const stateTableName = readVar(env, 'STATE_TABLE_NAME', parseTableName, problems);
+  if (problems.length > 0 || config === undefined || alertTopicArn === undefined || stateTableName === undefined)
+    throw new EnvError(problems);
+  return { config, alertTopicArn, stateTableName };
 }
 
 /**

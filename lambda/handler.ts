@@ -1,10 +1,12 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { formatAlert } from './alerts/format';
+import { type DeliveryFailure, deliverAlerts, PUBLISH_TIMEOUT_MS } from './alerts/deliver';
+import { VersionRecordingSecrets } from './alerts/secret-versions';
 import { SecretsManagerSource } from './aws/secrets-manager';
 import { publishAlert } from './aws/sns';
+import { DynamoAlertStateStore } from './aws/state-store';
 import type { RetryPolicy } from './engine/check-key';
-import { mapWithConcurrency } from './engine/concurrency';
 import { runChecks } from './engine/run-checks';
 import { type EnvVars, type LambdaEnv, readLambdaEnv } from './env';
 import { ADAPTERS } from './exchanges/registry';
@@ -27,6 +29,7 @@ export type LogEntry = { readonly level: 'INFO' | 'WARN' | 'ERROR'; readonly mes
 export interface HandlerDeps {
   readonly secretsManager: SecretsManagerClient;
   readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
   /** @default process.env */
   readonly env?: EnvVars;
   /** @default NODE_HTTP_RUNTIME */
@@ -37,39 +40,44 @@ export interface HandlerDeps {
   readonly log?: (entry: LogEntry) => void;
 }
 
-/** The alerts of a run could not all be published; the keys are named, the report was logged. */
+/** Some keys' alerts could not be delivered or their state not kept; every key was checked, the failures are named. */
 export class AlertDeliveryError extends Error {
   override readonly name = 'AlertDeliveryError';
-  constructor(readonly keys: readonly string[]) {
+  readonly keys: readonly string[];
+  constructor(readonly failures: readonly DeliveryFailure[]) {
+    const keys = [...new Set(failures.map((f) => f.key))];
     super(
-      `Alerts could not be published for ${keys.length} key(s): ${keys.join(', ')}; every key was checked, see the log for the SNS errors`,
+      `Alerts could not be delivered for ${keys.length} key(s): ${failures.map((f) => `${f.key} (${f.stage} failed)`).join(', ')}; every key was checked, see the log for the AWS errors`,
     );
+    this.keys = keys;
   }
 }
 
-/** Publishes at most this many alerts at once. */
-const PUBLISH_CONCURRENCY = 10;
 /** A publish still running this close to the Lambda timeout is aborted, so the invocation fails with a message. */
 const PUBLISH_RESERVE_MS = 1_000;
 
 /**
  * Builds the Lambda handler: reads the environment (on the first call), checks the keys the event
- * asks for, logs one line per key, publishes one alert per key that needs one (none on a dry run),
- * and returns the report; throws {@link AlertDeliveryError} after all publishes were tried if any failed.
+ * asks for, logs one line per key, then per key reads its alert state and sends the message the
+ * state calls for (claim, publish, commit; on a dry run only reads and logs), and returns the
+ * report; throws {@link AlertDeliveryError} after every key was tried if any delivery failed (not on a dry run).
  */
 export function createHandler(deps: HandlerDeps): (event: unknown, context: LambdaContext) => Promise<Report> {
   const http = deps.http ?? NODE_HTTP_RUNTIME;
   const log = deps.log ?? writeLogLine;
   let env: LambdaEnv | undefined;
-  const secrets = new SecretsManagerSource(deps.secretsManager, {
+  let store: DynamoAlertStateStore | undefined;
+  const secretsManager = new SecretsManagerSource(deps.secretsManager, {
     onMetadataError: (secretId, awsError) =>
       log({ level: 'WARN', message: 'rotation metadata unavailable (DescribeSecret failed)', secretId, error: awsError }),
   });
 
   return async (event, context) => {
     env ??= readLambdaEnv(deps.env ?? process.env);
+    store ??= new DynamoAlertStateStore(deps.dynamodb, env.stateTableName);
     const { config, alertTopicArn } = env;
     const request = parseInvocation(event, config);
+    const secrets = new VersionRecordingSecrets(secretsManager);
     const report = await runChecks(config, {
       http,
       secrets,
@@ -81,54 +89,36 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
     const requestId = context.awsRequestId;
     for (const result of report.results) log({ level: 'INFO', message: 'key checked', requestId, ...keySummary(result) });
 
-    const due = request.dryRun ? [] : alertsToSend(report);
-    const failed = await publishAlerts(due, { sns: deps.sns, topicArn: alertTopicArn, report, context, log });
+    const functionName = context.functionName;
+    const delivery = await deliverAlerts(report, {
+      store,
+      publish: (alert) => {
+        const timeoutMs = Math.min(context.getRemainingTimeInMillis() - PUBLISH_RESERVE_MS, PUBLISH_TIMEOUT_MS);
+        return publishAlert(deps.sns, alertTopicArn, alert, { abortSignal: AbortSignal.timeout(Math.max(timeoutMs, 1)) });
+      },
+      settings: config.alerts,
+      versions: secrets.versions,
+      now: http.now,
+      dryRun: request.dryRun,
+      context: { repeatAfterHours: config.alerts.repeatAfterHours, ...(functionName && { functionName }) },
+      log: (entry) => log({ ...entry, requestId }),
+    });
+    const failed = delivery.failures.length > 0;
     log({
-      level: failed.length > 0 ? 'ERROR' : 'INFO',
+      level: failed ? 'ERROR' : 'INFO',
       message: 'run finished',
       requestId,
       status: report.status,
       keys: report.results.length,
       dryRun: request.dryRun,
-      alertsPublished: due.length - failed.length,
-      alertsFailed: failed.length,
+      alertsPublished: delivery.published,
+      keysSkipped: delivery.skipped.length,
+      deliveryFailures: delivery.failures.length,
     });
-    if (failed.length > 0) throw new AlertDeliveryError(failed);
+    // A dry run is someone asking for the report: an unreadable state table is logged, not thrown.
+    if (failed && !request.dryRun) throw new AlertDeliveryError(delivery.failures);
     return report;
   };
-}
-
-interface PublishRun {
-  readonly sns: SNSClient;
-  readonly topicArn: string;
-  readonly report: Report;
-  readonly context: LambdaContext;
-  readonly log: (entry: LogEntry) => void;
-}
-
-/** Publishes one alert per result, all attempted whatever fails; returns the names of the keys whose alert failed. */
-async function publishAlerts(results: readonly KeyResult[], run: PublishRun): Promise<string[]> {
-  const { context, log } = run;
-  const failed = new Set<string>();
-  const functionName = context.functionName;
-  await mapWithConcurrency(results, PUBLISH_CONCURRENCY, async (result) => {
-    const alert = formatAlert(result, { checkedAt: run.report.checkedAt, ...(functionName && { functionName }) });
-    const abortSignal = AbortSignal.timeout(Math.max(context.getRemainingTimeInMillis() - PUBLISH_RESERVE_MS, 1));
-    const where = { requestId: context.awsRequestId, name: result.name };
-    try {
-      const messageId = await publishAlert(run.sns, run.topicArn, alert, { abortSignal });
-      log({ level: 'INFO', message: 'alert published', ...where, severity: alert.severity, codes: alert.codes, messageId });
-    } catch (error) {
-      failed.add(result.name);
-      log({ level: 'ERROR', message: 'alert not published', ...where, error: error instanceof Error ? error.message : String(error) });
-    }
-  });
-  return results.filter((r) => failed.has(r.name)).map((r) => r.name);
-}
-
-/** The results that get a message this run; today every key that is not ok (the alert state decides in a later issue). */
-export function alertsToSend(report: Report): KeyResult[] {
-  return report.results.filter((result) => result.status !== 'ok');
 }
 
 /** The log fields of one key: no finding messages, no secret material. */
@@ -154,4 +144,5 @@ const SDK_CLIENT_CONFIG = { requestHandler: { connectionTimeout: 2_000, requestT
 export const handler = createHandler({
   secretsManager: new SecretsManagerClient(SDK_CLIENT_CONFIG),
   sns: new SNSClient(SDK_CLIENT_CONFIG),
+  dynamodb: new DynamoDBClient(SDK_CLIENT_CONFIG),
 });

@@ -34,6 +34,8 @@ export interface AlertDecision {
   readonly previous: Pick<AlertState, 'status' | 'codes' | 'since'>;
   /** When the problem began (for "since" and how long it lasted). */
   readonly since: string;
+  /** When this run decided (ISO): "for N hours" and a RESOLVED's duration end here. */
+  readonly at: string;
   /** The secret's version changed since the last run: a rotation installed this key. */
   readonly rotated: boolean;
 }
@@ -81,22 +83,35 @@ export function decideAlert(
 
   if (changed) {
     if (result.status === 'ok') {
-      const decision: AlertDecision = { kind: 'resolved', result, previous: about, since: prev.since ?? nowIso, rotated };
+      const decision: AlertDecision = { kind: 'resolved', result, previous: about, since: prev.since ?? nowIso, at: nowIso, rotated };
       return { decision, next, idle };
     }
     const kind: AlertKind = prev.status === 'ok' ? 'new' : 'changed';
-    return { decision: { kind, result, previous: about, since: since ?? nowIso, rotated }, next, idle };
+    return { decision: { kind, result, previous: about, since: since ?? nowIso, at: nowIso, rotated }, next, idle };
   }
   const dueForReminder =
     result.status !== 'ok' &&
     (prev.lastNotifiedAt === null || Date.parse(nowIso) - Date.parse(prev.lastNotifiedAt) >= settings.repeatAfterHours * HOUR_MS);
-  if (dueForReminder) return { decision: { kind: 'reminder', result, previous: about, since: prev.since ?? nowIso, rotated }, next, idle };
+  if (dueForReminder)
+    return { decision: { kind: 'reminder', result, previous: about, since: prev.since ?? nowIso, at: nowIso, rotated }, next, idle };
   return { decision: null, next: idle, idle };
 }
 
 /** Whether the change is for the worse (for wording: "escalated" vs "changed"). */
 export function isEscalation(decision: AlertDecision): boolean {
   return compareStatus(decision.result.status, decision.previous.status) > 0;
+}
+
+/** Whether two states hold the same facts, so storing one over the other would change nothing. */
+export function sameAlertState(a: AlertState, b: AlertState): boolean {
+  return (
+    a.status === b.status &&
+    sameCodes(a.codes, b.codes) &&
+    a.since === b.since &&
+    a.lastNotifiedAt === b.lastNotifiedAt &&
+    a.unknownRuns === b.unknownRuns &&
+    a.secretVersionId === b.secretVersionId
+  );
 }
 
 function sameCodes(a: readonly string[], b: readonly string[]): boolean {

@@ -1,5 +1,6 @@
-import type { FindingCode, Status } from '../findings';
+import { FINDING_CODES, type FindingCode, type Status, worstStatus } from '../findings';
 import type { KeyResult, Permissions } from '../report';
+import { type AlertDecision, isEscalation } from './decide';
 
 /** SNS refuses subjects of 100 characters or more. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -11,9 +12,12 @@ export const SMS_MAX_BYTES = 140;
 export interface Alert {
   readonly key: string;
   readonly exchange: string;
-  /** The key's status; SMS subscriptions filter on it. */
+  /**
+   * Who should hear of it, as a status: the key's status, but the worse of before and now for a
+   * change and the status that cleared for a RESOLVED, so whoever was paged hears the all-clear.
+   */
   readonly severity: Status;
-  /** Distinct finding codes, worst first. */
+  /** Distinct finding codes, worst first; for a RESOLVED the codes that cleared. */
   readonly codes: readonly FindingCode[];
   /** Printable ASCII, at most {@link SUBJECT_MAX_CHARS}. */
   readonly subject: string;
@@ -28,6 +32,8 @@ export interface AlertContext {
   readonly checkedAt?: string;
   /** The Lambda's name, for the manual-run command. */
   readonly functionName?: string;
+  /** The reminder interval, for the sentence that says when the next reminder comes. */
+  readonly repeatAfterHours?: number;
 }
 
 /** Printable ASCII: what SNS accepts in a subject. */
@@ -35,40 +41,52 @@ const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/g;
 // GSM 03.38 basic table minus its non-ASCII letters; `[]{}|\^~` are extension characters (two septets) and '`' is absent.
 const NOT_GSM_BASIC = /[^A-Za-z0-9 !"#$%&'()*+,\-./:;<=>?@_]/g;
 
-/** Builds the alert for one key result: subject and SMS always within their limits, whatever the name or messages hold. */
-export function formatAlert(result: KeyResult, context: AlertContext = {}): Alert {
-  const codes = distinctCodes(result);
+/** Builds the message for one decision: subject and SMS always within their limits, whatever the name or messages hold. */
+export function formatAlert(decision: AlertDecision, context: AlertContext = {}): Alert {
+  const { result } = decision;
   return {
     key: result.name,
     exchange: result.exchange,
-    severity: result.status,
-    codes,
-    subject: formatSubject(result.name, result.status, codes),
-    email: formatEmail(result, codes, context),
-    sms: formatSms(result.name, result.status, codes),
+    severity: alertSeverity(decision),
+    codes: alertCodes(decision),
+    subject: formatSubject(decision),
+    email: formatEmail(decision, context),
+    sms: formatSms(decision),
   };
 }
 
-/** `[CRITICAL] coinbase-futures: AUTH_INVALID_SIGNATURE`, shortened with `+N more` to stay under 100 characters. */
-export function formatSubject(name: string, status: Status, codes: readonly string[]): string {
-  return fitLine(`[${status.toUpperCase()}] `, ascii(name, NOT_PRINTABLE_ASCII), codes, SUBJECT_MAX_CHARS);
+/** `[CRITICAL] coinbase-futures: AUTH_INVALID_SIGNATURE` (or `[RESOLVED] …`, `[STILL CRITICAL] …`), under 100 characters. */
+export function formatSubject(decision: AlertDecision): string {
+  const label = `[${headline(decision, ', ')}] `;
+  return fitLine(label, ascii(decision.result.name, NOT_PRINTABLE_ASCII), alertCodes(decision), SUBJECT_MAX_CHARS);
 }
 
 /** `key-health CRITICAL coinbase-futures: AUTH_INVALID_SIGNATURE`: one SMS segment, no URLs, no secrets. */
-export function formatSms(name: string, status: Status, codes: readonly string[]): string {
-  return fitLine(`key-health ${status.toUpperCase()} `, ascii(name, NOT_GSM_BASIC), codes, SMS_MAX_BYTES);
+export function formatSms(decision: AlertDecision): string {
+  const label = `key-health ${headline(decision, ' ')} `;
+  return fitLine(label, ascii(decision.result.name, NOT_GSM_BASIC), alertCodes(decision), SMS_MAX_BYTES);
 }
 
-/** The full e-mail text: what is wrong and how to fix it, clock and permissions, and how to re-run the check by hand. */
-export function formatEmail(result: KeyResult, codes: readonly string[], context: AlertContext = {}): string {
-  const lines: string[] = [
-    `key-health: the key "${result.name}" (${result.exchange}) is ${result.status.toUpperCase()}${codes.length ? `: ${codes.join(', ')}` : ''}.`,
-    '',
-    'What is wrong',
-  ];
-  if (result.findings.length === 0) lines.push('  Nothing: every check passed.');
-  for (const finding of result.findings)
-    lines.push(`- ${finding.code} (${finding.severity})`, `  ${finding.message}`, `  Fix: ${finding.remediation}`);
+/**
+ * The full e-mail text: what happened (new, changed, still failing, resolved) and since when, each
+ * finding with the exchange's own words and its fix, clock and permissions, a rotation that changed
+ * the key, and how to re-run the check by hand.
+ */
+export function formatEmail(decision: AlertDecision, context: AlertContext = {}): string {
+  const { result } = decision;
+  const lines: string[] = [`key-health: the key "${result.name}" (${result.exchange}) ${summary(decision)}`, timeline(decision)];
+  if (decision.kind === 'reminder' && context.repeatAfterHours !== undefined)
+    lines.push(`This reminder repeats every ${plural(context.repeatAfterHours, 'hour')} until the key is fixed.`);
+  if (decision.rotated) lines.push('Note: the secret changed since the last run (a rotation installed this key).');
+  lines.push('');
+  if (decision.kind === 'resolved') {
+    lines.push('What cleared');
+    for (const code of decision.previous.codes) lines.push(`- ${code}: ${meaningOf(code)}`);
+  } else {
+    lines.push('What is wrong');
+    for (const finding of result.findings)
+      lines.push(`- ${finding.code} (${finding.severity})`, `  ${finding.message}`, `  Fix: ${finding.remediation}`);
+  }
   lines.push('', 'Details', `  Clock: ${describeClock(result)}`, `  Permissions: ${describePermissions(result.permissions)}`);
   lines.push(`  Age and expiry: ${describeExpiry(result)}`);
   lines.push(`  Slowest round trip: ${result.latencyMs === null ? 'not measured' : `${result.latencyMs} ms`}`);
@@ -85,7 +103,90 @@ export function formatEmail(result: KeyResult, codes: readonly string[], context
   return `${lines.join('\n')}\n`;
 }
 
-function distinctCodes(result: KeyResult): FindingCode[] {
+/** The words in brackets of the subject (and after `key-health` in the SMS). */
+function headline(decision: AlertDecision, separator: string): string {
+  const now = decision.result.status.toUpperCase();
+  const before = decision.previous.status.toUpperCase();
+  switch (decision.kind) {
+    case 'new':
+      return now;
+    case 'reminder':
+      return `STILL ${now}`;
+    case 'resolved':
+      return 'RESOLVED';
+    case 'changed':
+      if (decision.result.status === decision.previous.status) return `${now}${separator}changed`;
+      return separator === ' ' ? `${now} (was ${before})` : `${now}${separator}was ${before}`;
+  }
+}
+
+function summary(decision: AlertDecision): string {
+  const status = decision.result.status.toUpperCase();
+  const codes = currentCodes(decision.result).join(', ');
+  const before = `${decision.previous.status.toUpperCase()}: ${decision.previous.codes.join(', ')}`;
+  switch (decision.kind) {
+    case 'new':
+      return `is ${status}: ${codes}.`;
+    case 'reminder':
+      return `is still ${status}: ${codes}.`;
+    case 'resolved':
+      return `is OK again. Cleared: ${decision.previous.codes.join(', ')} (was ${decision.previous.status.toUpperCase()}).`;
+    case 'changed':
+      if (decision.result.status === decision.previous.status)
+        return `is still ${status}, with a different problem: ${codes} (was ${before}).`;
+      return `${isEscalation(decision) ? 'escalated' : 'improved'} to ${status}: ${codes} (was ${before}).`;
+  }
+}
+
+function timeline(decision: AlertDecision): string {
+  const since = describeTime(decision.since);
+  const lasted = describeDuration(Date.parse(decision.at) - Date.parse(decision.since));
+  switch (decision.kind) {
+    case 'new':
+      return `Failing since ${since}.`;
+    case 'resolved':
+      return `The problem lasted ${lasted} (from ${since} to ${describeTime(decision.at)}).`;
+    default:
+      return `Still failing since ${since}, for ${lasted}.`;
+  }
+}
+
+function alertCodes(decision: AlertDecision): FindingCode[] {
+  return decision.kind === 'resolved' ? (decision.previous.codes as FindingCode[]) : currentCodes(decision.result);
+}
+
+function alertSeverity(decision: AlertDecision): Status {
+  if (decision.kind === 'resolved') return decision.previous.status;
+  if (decision.kind === 'changed') return worstStatus([decision.result.status, decision.previous.status]);
+  return decision.result.status;
+}
+
+function meaningOf(code: string): string {
+  return code in FINDING_CODES ? FINDING_CODES[code as FindingCode].meaning : 'no longer reported';
+}
+
+/** `2026-11-27 10:05 UTC`. */
+function describeTime(iso: string): string {
+  return Number.isNaN(Date.parse(iso)) ? iso : `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const MINUTE_MS = 60_000;
+
+/** `25 minutes`, `3 hours 5 minutes`, `2 days 4 hours`: two units at most, rounded down. */
+export function describeDuration(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / MINUTE_MS));
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return [plural(hours, 'hour'), ...(minutes % 60 ? [plural(minutes % 60, 'minute')] : [])].join(' ');
+  const days = Math.floor(hours / 24);
+  return [plural(days, 'day'), ...(hours % 24 ? [plural(hours % 24, 'hour')] : [])].join(' ');
+}
+
+function plural(count: number, unit: string): string {
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+function currentCodes(result: KeyResult): FindingCode[] {
   return [...new Set(result.findings.map((f) => f.code))];
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, type PublishCommandInput, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -10,10 +11,12 @@ import { EnvError } from '../../lambda/env';
 import { AlertDeliveryError, createHandler, type LambdaContext, type LogEntry } from '../../lambda/handler';
 import { InvalidEventError } from '../../lambda/invocation';
 import type { Report } from '../../lambda/report';
+import { MemoryTable } from '../support/memory-dynamodb';
 import { coinbaseExchangeHandler } from '../support/simulator/coinbase-exchange';
 import { type SimKey, type Simulator, startSimulator } from '../support/simulator/sim-server';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:key-health-alerts';
+const TABLE = 'KeyHealth-AlertState-1A2B3C';
 const API_SECRET = randomBytes(64).toString('base64');
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect donkey battery staple';
@@ -33,6 +36,8 @@ const SECRET_MATERIAL = [API_SECRET, PASSPHRASE, WRONG_PASSPHRASE, 'cbx-live-7f3
 
 const sm = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
+const ddb = mockClient(DynamoDBClient);
+const table = new MemoryTable('key');
 
 function configJson(origin: string, names: string[]): string {
   return JSON.stringify({
@@ -50,6 +55,7 @@ function setUp(env: Record<string, string | undefined>) {
   const handler = createHandler({
     secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
     sns: new SNSClient({ region: 'us-east-1' }),
+    dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
     env,
     retry: { ...DEFAULT_RETRY, backoffMs: 10 },
     log: (entry) => logs.push(entry),
@@ -64,6 +70,10 @@ function publishedInputs(): PublishCommandInput[] {
 beforeEach(() => {
   sm.reset();
   sns.reset();
+  ddb.reset();
+  table.items.clear();
+  ddb.on(GetItemCommand).callsFake((input) => table.getItem(input));
+  ddb.on(UpdateItemCommand).callsFake((input) => table.updateItem(input));
   sm.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
     const text = SECRETS[input.SecretId];
     if (text === undefined) throw new Error(`test has no secret ${input.SecretId}`);
@@ -74,14 +84,18 @@ beforeEach(() => {
 });
 
 describe('handler environment', () => {
-  const VALID = { KEY_HEALTH_CONFIG: configJson('http://127.0.0.1:9', ['healthy']), ALERT_TOPIC_ARN: TOPIC };
+  const VALID = { KEY_HEALTH_CONFIG: configJson('http://127.0.0.1:9', ['healthy']), ALERT_TOPIC_ARN: TOPIC, STATE_TABLE_NAME: TABLE };
 
-  it('names every missing variable except the optional state table', async () => {
+  it('names every missing variable before reading any secret', async () => {
     const failure = await setUp({})
       .handler({}, contextOf())
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(EnvError);
-    expect((failure as EnvError).problems).toEqual(['KEY_HEALTH_CONFIG: is not set', 'ALERT_TOPIC_ARN: is not set']);
+    expect((failure as EnvError).problems).toEqual([
+      'KEY_HEALTH_CONFIG: is not set',
+      'ALERT_TOPIC_ARN: is not set',
+      'STATE_TABLE_NAME: is not set',
+    ]);
     expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
   });
 
@@ -97,15 +111,16 @@ describe('handler environment', () => {
     ['a topic name for the ARN', { ALERT_TOPIC_ARN: 'key-health-alerts' }, 'ALERT_TOPIC_ARN: must be an SNS topic ARN'],
     ['a FIFO topic', { ALERT_TOPIC_ARN: `${TOPIC}.fifo` }, 'ALERT_TOPIC_ARN: is a FIFO topic'],
     ['a malformed table name', { STATE_TABLE_NAME: 'a b' }, 'STATE_TABLE_NAME: must be a DynamoDB table name'],
+    ['no state table', { STATE_TABLE_NAME: undefined }, 'STATE_TABLE_NAME: is not set'],
   ])('refuses %s, naming the variable', async (_label, override, message) => {
     await expect(setUp({ ...VALID, ...override }).handler({}, contextOf())).rejects.toThrow(message);
   });
 
   it.each([
     ['a GovCloud topic', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts', 'key-health-State'],
-    ['a China topic without a table', 'arn:aws-cn:sns:cn-north-1:123456789012:Key_Health-1', undefined],
-  ])('accepts %s', async (_label, arn, table) => {
-    const { handler } = setUp({ ...VALID, ALERT_TOPIC_ARN: arn, STATE_TABLE_NAME: table });
+    ['a China topic', 'arn:aws-cn:sns:cn-north-1:123456789012:Key_Health-1', 'state.table_1'],
+  ])('accepts %s', async (_label, arn, tableName) => {
+    const { handler } = setUp({ ...VALID, ALERT_TOPIC_ARN: arn, STATE_TABLE_NAME: tableName });
     const report = await handler({ dryRun: true }, contextOf());
     expect(report.results.map((r) => r.name)).toEqual(['healthy']);
   });
@@ -116,7 +131,11 @@ describe('handler', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     sim = await startSimulator(coinbaseExchangeHandler, { keys: [SIM_KEY] });
-    env = { KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy', 'bad-passphrase', 'unknown-key']), ALERT_TOPIC_ARN: TOPIC };
+    env = {
+      KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy', 'bad-passphrase', 'unknown-key']),
+      ALERT_TOPIC_ARN: TOPIC,
+      STATE_TABLE_NAME: TABLE,
+    };
   });
   afterAll(() => sim.close());
 
@@ -170,7 +189,29 @@ describe('handler', () => {
     const report = await handler({ dryRun: true }, contextOf());
     expect(report.results.map((r) => r.status)).toEqual(['ok', 'critical', 'critical']);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
-    expect(logs.at(-1)).toMatchObject({ message: 'run finished', dryRun: true, alertsPublished: 0, alertsFailed: 0 });
+    expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 3);
+    expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+    expect(logs.filter((l) => l.message === 'alert decided').map((l) => [l.name, l.kind])).toEqual([
+      ['healthy', 'none'],
+      ['bad-passphrase', 'new'],
+      ['unknown-key', 'new'],
+    ]);
+    expect(logs.at(-1)).toMatchObject({ message: 'run finished', dryRun: true, alertsPublished: 0, deliveryFailures: 0 });
+  });
+
+  it('returns the report of a dry run even when the state table cannot be read', async () => {
+    ddb
+      .on(GetItemCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform: dynamodb:GetItem'), { name: 'AccessDeniedException' }));
+    const { handler, logs } = setUp(env);
+    const report = await handler({ keys: ['bad-passphrase'], dryRun: true }, contextOf());
+    expect(report.results.map((r) => r.status)).toEqual(['critical']);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', message: 'alert state not read; no alert decided for this key', name: 'bad-passphrase' }),
+    );
+    await expect(handler({ keys: ['bad-passphrase'] }, contextOf())).rejects.toThrow('bad-passphrase (read failed)');
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
 
   it('fails after every key was checked and every other alert tried when one publish fails', async () => {
@@ -184,7 +225,7 @@ describe('handler', () => {
 
     expect(failure).toBeInstanceOf(AlertDeliveryError);
     expect((failure as AlertDeliveryError).keys).toEqual(['bad-passphrase']);
-    expect((failure as Error).message).toContain('Alerts could not be published for 1 key(s): bad-passphrase');
+    expect((failure as Error).message).toContain('Alerts could not be delivered for 1 key(s): bad-passphrase (publish failed)');
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 3);
     expect(publishedInputs().map((i) => i.Subject)).toEqual([
       '[CRITICAL] bad-passphrase: AUTH_INVALID_PASSPHRASE',
@@ -194,11 +235,18 @@ describe('handler', () => {
     expect(logs).toContainEqual(
       expect.objectContaining({
         level: 'ERROR',
-        message: 'alert not published',
+        message: 'alert not published; it is sent again next run',
         name: 'bad-passphrase',
+        requestId: 'req-1',
         error: expect.stringContaining('ThrottledException'),
       }),
     );
+    expect(logs.at(-1)).toMatchObject({ level: 'ERROR', message: 'run finished', alertsPublished: 1, deliveryFailures: 1 });
+
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'msg-3' });
+    await expect(setUp(env).handler(null, contextOf())).resolves.toMatchObject({ status: 'critical' });
+    expect(publishedInputs().map((i) => i.Subject)).toEqual(['[CRITICAL] bad-passphrase: AUTH_INVALID_PASSPHRASE']);
   });
 
   it('refuses a manual run naming an unknown key before reading any secret', async () => {

@@ -1,4 +1,4 @@
-import { type AlertSettings, type AlertState, decideAlert, INITIAL_STATE } from '../../../lambda/alerts/decide';
+import { type AlertSettings, type AlertState, decideAlert, INITIAL_STATE, sameAlertState } from '../../../lambda/alerts/decide';
 import { type FindingCode, makeFinding } from '../../../lambda/findings';
 import { type KeyResult, statusOf } from '../../../lambda/report';
 
@@ -139,5 +139,37 @@ describe('decideAlert', () => {
     expect(after.decision?.rotated).toBe(true);
     expect(after.next.secretVersionId).toBe('v2');
     expect(decideAlert(first.next, result('AUTH_INVALID_SIGNATURE'), at(5), SETTINGS, 'v1').decision?.rotated).toBe(false);
+  });
+});
+
+describe('decideAlert timing', () => {
+  it('carries the time of the decision, so a message can say for how long', () => {
+    const first = decideAlert(null, result('KEY_EXPIRED'), at(0), SETTINGS);
+    const reminder = decideAlert(first.next, result('KEY_EXPIRED'), at(24 * 60), SETTINGS);
+    expect(reminder.decision).toMatchObject({ kind: 'reminder', since: at(0), at: at(24 * 60) });
+  });
+
+  it('counts unknown runs in the idle state too, so a failed publish does not reset the count', () => {
+    const down = result('EXCHANGE_UNAVAILABLE');
+    const one = decideAlert(null, down, at(0), SETTINGS);
+    const two = decideAlert(one.idle, down, at(5), SETTINGS);
+    expect(two.idle.unknownRuns).toBe(2);
+    expect(decideAlert(two.idle, down, at(10), SETTINGS).decision?.kind).toBe('new');
+  });
+});
+
+describe('sameAlertState', () => {
+  const base: AlertState = { ...INITIAL_STATE, codes: ['A', 'B'], secretVersionId: 'v1' };
+  it.each<[string, Partial<AlertState>, boolean]>([
+    ['nothing differs', {}, true],
+    ['only the code list is a copy', { codes: ['A', 'B'] }, true],
+    ['the status differs', { status: 'warning' }, false],
+    ['a code differs', { codes: ['A'] }, false],
+    ['since differs', { since: at(0) }, false],
+    ['lastNotifiedAt differs', { lastNotifiedAt: at(0) }, false],
+    ['unknownRuns differs', { unknownRuns: 1 }, false],
+    ['secretVersionId differs', { secretVersionId: 'v2' }, false],
+  ])('compares two states when %s', (_label, change, same) => {
+    expect(sameAlertState(base, { ...base, ...change })).toBe(same);
   });
 });

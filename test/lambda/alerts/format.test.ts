@@ -1,5 +1,6 @@
-import { formatAlert, formatSms, formatSubject, SMS_MAX_BYTES, SUBJECT_MAX_CHARS } from '../../../lambda/alerts/format';
-import { type FindingCode, makeFinding } from '../../../lambda/findings';
+import type { AlertDecision, AlertKind } from '../../../lambda/alerts/decide';
+import { describeDuration, formatAlert, formatSms, formatSubject, SMS_MAX_BYTES, SUBJECT_MAX_CHARS } from '../../../lambda/alerts/format';
+import { type FindingCode, makeFinding, type Status } from '../../../lambda/findings';
 import { type KeyResult, statusOf, UNKNOWN_CLOCK, UNKNOWN_PERMISSIONS } from '../../../lambda/report';
 
 const GSM_BASIC_ASCII = /^[A-Za-z0-9 !"#$%&'()*+,\-./:;<=>?@_]*$/;
@@ -20,6 +21,27 @@ function resultOf(name: string, findings: Array<[FindingCode, string]>, parts: P
   };
 }
 
+const SINCE = '2026-11-27T09:55:00.000Z';
+const AT = '2026-11-27T10:00:00.000Z';
+
+/** A decision about a result, as decideAlert makes them. */
+function decisionOf(
+  result: KeyResult,
+  kind: AlertKind = 'new',
+  parts: Partial<Omit<AlertDecision, 'result' | 'kind'>> = {},
+): AlertDecision {
+  return { kind, result, previous: { status: 'ok', codes: [], since: null }, since: SINCE, at: AT, rotated: false, ...parts };
+}
+
+/** A 'new' decision about a key with these codes, at the given status. */
+function newProblem(name: string, status: Status, codes: readonly string[]): AlertDecision {
+  const result = resultOf(
+    name,
+    codes.map((code) => [code as FindingCode, `${code} happened`]),
+  );
+  return decisionOf({ ...result, status });
+}
+
 const ALL_CODES: FindingCode[] = [
   'AUTH_INVALID_SIGNATURE',
   'PERMISSION_MISSING',
@@ -31,23 +53,25 @@ const ALL_CODES: FindingCode[] = [
 
 describe('formatSubject', () => {
   it('names the status, the key and the code', () => {
-    expect(formatSubject('coinbase-futures', 'critical', ['AUTH_INVALID_SIGNATURE'])).toBe(
+    expect(formatSubject(newProblem('coinbase-futures', 'critical', ['AUTH_INVALID_SIGNATURE']))).toBe(
       '[CRITICAL] coinbase-futures: AUTH_INVALID_SIGNATURE',
     );
   });
 
-  it('says "no findings" for a key without codes', () => {
-    expect(formatSubject('k1', 'ok', [])).toBe('[OK] k1: no findings');
+  it('says "no findings" when there are no codes to name', () => {
+    expect(formatSubject(decisionOf(resultOf('k1', []), 'resolved', { previous: { status: 'unknown', codes: [], since: SINCE } }))).toBe(
+      '[RESOLVED] k1: no findings',
+    );
   });
 
   it('keeps a subject of exactly 99 characters whole and shortens one of 100', () => {
     const label = '[CRITICAL] ';
     const code = 'AUTH_INVALID_SIGNATURE';
     const at = 'k'.repeat(SUBJECT_MAX_CHARS - label.length - 2 - code.length);
-    expect(formatSubject(at, 'critical', [code])).toHaveLength(SUBJECT_MAX_CHARS);
-    expect(formatSubject(at, 'critical', [code])).toBe(`${label}${at}: ${code}`);
+    expect(formatSubject(newProblem(at, 'critical', [code]))).toHaveLength(SUBJECT_MAX_CHARS);
+    expect(formatSubject(newProblem(at, 'critical', [code]))).toBe(`${label}${at}: ${code}`);
     const past = `${at}k`;
-    const shortened = formatSubject(past, 'critical', [code]);
+    const shortened = formatSubject(newProblem(past, 'critical', [code]));
     expect(shortened.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
     expect(shortened).toBe(`${label}${past.slice(0, at.length - 3)}...: ${code}`);
   });
@@ -58,26 +82,26 @@ describe('formatSubject', () => {
     ['a 300-character name beyond the config limit', 'x'.repeat(300), ALL_CODES],
     ['a name with line breaks and non-ASCII letters', 'bad\nname-ünïcødé-€', ['KEY_EXPIRED']],
   ])('stays under 100 printable ASCII characters with %s', (_label, name, codes) => {
-    const subject = formatSubject(name, 'critical', codes);
+    const subject = formatSubject(newProblem(name, 'critical', codes));
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
     expect(subject).toMatch(PRINTABLE_ASCII);
     expect(subject.startsWith('[CRITICAL] ')).toBe(true);
   });
 
   it('lists the codes that fit and counts the rest as "+N more"', () => {
-    const subject = formatSubject('coinbase-futures-001', 'critical', ALL_CODES);
+    const subject = formatSubject(newProblem('coinbase-futures-001', 'critical', ALL_CODES));
     expect(subject).toBe('[CRITICAL] coinbase-futures-001: AUTH_INVALID_SIGNATURE, PERMISSION_MISSING, IP_NOT_ALLOWED +3 more');
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
   });
 
   it('shortens a long name rather than drop the codes', () => {
-    const subject = formatSubject('x'.repeat(300), 'unknown', ['RATE_LIMITED', 'EXCHANGE_UNAVAILABLE']);
+    const subject = formatSubject(newProblem('x'.repeat(300), 'unknown', ['RATE_LIMITED', 'EXCHANGE_UNAVAILABLE']));
     expect(subject).toMatch(/^\[UNKNOWN\] x{20,}\.\.\.: RATE_LIMITED, EXCHANGE_UNAVAILABLE$/);
     expect(subject).toHaveLength(SUBJECT_MAX_CHARS);
   });
 
   it('keeps the longest code beside the longest name the config allows', () => {
-    const subject = formatSubject('n'.repeat(64), 'critical', ['AUTH_INVALID_PASSPHRASE', 'ROTATION_DUE']);
+    const subject = formatSubject(newProblem('n'.repeat(64), 'critical', ['AUTH_INVALID_PASSPHRASE', 'ROTATION_DUE']));
     expect(subject).toMatch(/^\[CRITICAL\] n{20,}\.\.\.: AUTH_INVALID_PASSPHRASE/);
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
   });
@@ -85,7 +109,7 @@ describe('formatSubject', () => {
 
 describe('formatSms', () => {
   it('is one short line without brackets', () => {
-    expect(formatSms('coinbase-futures', 'critical', ['AUTH_INVALID_SIGNATURE'])).toBe(
+    expect(formatSms(newProblem('coinbase-futures', 'critical', ['AUTH_INVALID_SIGNATURE']))).toBe(
       'key-health CRITICAL coinbase-futures: AUTH_INVALID_SIGNATURE',
     );
   });
@@ -95,9 +119,9 @@ describe('formatSms', () => {
     const codes = ['AUTH_INVALID_SIGNATURE', 'ROTATION_OVERDUE'];
     const tail = codes.join(', ');
     const at = 'k'.repeat(SMS_MAX_BYTES - label.length - 2 - tail.length);
-    expect(formatSms(at, 'critical', codes)).toBe(`${label}${at}: ${tail}`);
-    expect(Buffer.byteLength(formatSms(at, 'critical', codes))).toBe(SMS_MAX_BYTES);
-    expect(formatSms(`${at}k`, 'critical', codes)).toBe(`${label}${at}k: AUTH_INVALID_SIGNATURE +1 more`);
+    expect(formatSms(newProblem(at, 'critical', codes))).toBe(`${label}${at}: ${tail}`);
+    expect(Buffer.byteLength(formatSms(newProblem(at, 'critical', codes)))).toBe(SMS_MAX_BYTES);
+    expect(formatSms(newProblem(`${at}k`, 'critical', codes))).toBe(`${label}${at}k: AUTH_INVALID_SIGNATURE +1 more`);
   });
 
   it.each([
@@ -105,7 +129,7 @@ describe('formatSms', () => {
     ['a 300-character name', 'x'.repeat(300), ALL_CODES],
     ['non-GSM characters in the name', 'key[1]{a}|b~c^d`e\\f€ü中', ['KEY_EXPIRED']],
   ])('fits one segment of GSM basic characters with %s', (_label, name, codes) => {
-    const sms = formatSms(name, 'critical', codes);
+    const sms = formatSms(newProblem(name, 'critical', codes));
     expect(Buffer.byteLength(sms, 'utf8')).toBeLessThanOrEqual(SMS_MAX_BYTES);
     expect(sms).toMatch(GSM_BASIC_ASCII);
   });
@@ -127,7 +151,7 @@ describe('formatAlert', () => {
       latencyMs: 51,
     },
   );
-  const alert = formatAlert(result, { checkedAt: '2026-11-27T10:00:00.000Z', functionName: 'KeyHealth-Checker-abc123' });
+  const alert = formatAlert(decisionOf(result), { checkedAt: '2026-11-27T10:00:00.000Z', functionName: 'KeyHealth-Checker-abc123' });
 
   it('carries the attributes subscriptions filter on, with each code once', () => {
     expect(alert).toMatchObject({
@@ -167,10 +191,147 @@ describe('formatAlert', () => {
   });
 
   it('says the clock was not measured and names a placeholder function without context', () => {
-    const bare = formatAlert(resultOf('k1', [['SECRET_UNREADABLE', 'Cannot read the secret "k1": ResourceNotFoundException.']]));
+    const bare = formatAlert(
+      decisionOf(resultOf('k1', [['SECRET_UNREADABLE', 'Cannot read the secret "k1": ResourceNotFoundException.']])),
+    );
     expect(bare.email).toContain('Clock: offset not measured');
     expect(bare.email).toContain('--function-name FUNCTION_NAME');
     expect(bare.email).not.toContain('Checked at');
     expect(bare.subject).toBe('[CRITICAL] k1: SECRET_UNREADABLE');
+  });
+});
+
+describe('formatAlert by kind', () => {
+  const broken = resultOf('coinbase-futures', [
+    ['AUTH_INVALID_SIGNATURE', 'Coinbase Exchange answered HTTP 401: {"message":"invalid signature"}'],
+  ]);
+  const skewed = resultOf('coinbase-futures', [['CLOCK_SKEW_REJECTED', 'request timestamp expired; offset +41000 ms']]);
+  const drifting = resultOf('coinbase-futures', [['CLOCK_DRIFT', 'offset +16000 ms of 30000 ms']]);
+  const healthy = resultOf('coinbase-futures', []);
+  const wasDrifting = { status: 'warning' as const, codes: ['CLOCK_DRIFT'], since: SINCE };
+  const wasBroken = { status: 'critical' as const, codes: ['AUTH_INVALID_KEY', 'ROTATION_OVERDUE'], since: SINCE };
+
+  it.each<[string, AlertDecision, string, string, Status, string[]]>([
+    [
+      'a new problem',
+      decisionOf(broken),
+      '[CRITICAL] coinbase-futures: AUTH_INVALID_SIGNATURE',
+      'key-health CRITICAL coinbase-futures: AUTH_INVALID_SIGNATURE',
+      'critical',
+      ['is CRITICAL: AUTH_INVALID_SIGNATURE.', 'Failing since 2026-11-27 09:55 UTC.'],
+    ],
+    [
+      'an escalation',
+      decisionOf(skewed, 'changed', { previous: wasDrifting }),
+      '[CRITICAL, was WARNING] coinbase-futures: CLOCK_SKEW_REJECTED',
+      'key-health CRITICAL (was WARNING) coinbase-futures: CLOCK_SKEW_REJECTED',
+      'critical',
+      [
+        'escalated to CRITICAL: CLOCK_SKEW_REJECTED (was WARNING: CLOCK_DRIFT).',
+        'Still failing since 2026-11-27 09:55 UTC, for 5 minutes.',
+      ],
+    ],
+    [
+      'an improvement, to whoever was paged',
+      decisionOf(drifting, 'changed', { previous: wasBroken }),
+      '[WARNING, was CRITICAL] coinbase-futures: CLOCK_DRIFT',
+      'key-health WARNING (was CRITICAL) coinbase-futures: CLOCK_DRIFT',
+      'critical',
+      ['improved to WARNING: CLOCK_DRIFT (was CRITICAL: AUTH_INVALID_KEY, ROTATION_OVERDUE).'],
+    ],
+    [
+      'a different problem at the same status',
+      decisionOf(broken, 'changed', { previous: wasBroken }),
+      '[CRITICAL, changed] coinbase-futures: AUTH_INVALID_SIGNATURE',
+      'key-health CRITICAL changed coinbase-futures: AUTH_INVALID_SIGNATURE',
+      'critical',
+      ['is still CRITICAL, with a different problem: AUTH_INVALID_SIGNATURE (was CRITICAL: AUTH_INVALID_KEY, ROTATION_OVERDUE).'],
+    ],
+    [
+      'a reminder',
+      decisionOf(broken, 'reminder', {
+        previous: { status: 'critical', codes: ['AUTH_INVALID_SIGNATURE'], since: SINCE },
+        at: '2026-11-28T09:55:00.000Z',
+      }),
+      '[STILL CRITICAL] coinbase-futures: AUTH_INVALID_SIGNATURE',
+      'key-health STILL CRITICAL coinbase-futures: AUTH_INVALID_SIGNATURE',
+      'critical',
+      [
+        'is still CRITICAL: AUTH_INVALID_SIGNATURE.',
+        'Still failing since 2026-11-27 09:55 UTC, for 24 hours.',
+        'This reminder repeats every 24 hours until the key is fixed.',
+      ],
+    ],
+    [
+      'a recovery, with what cleared and how long it lasted',
+      decisionOf(healthy, 'resolved', { previous: wasBroken, at: '2026-11-27T13:00:00.000Z' }),
+      '[RESOLVED] coinbase-futures: AUTH_INVALID_KEY, ROTATION_OVERDUE',
+      'key-health RESOLVED coinbase-futures: AUTH_INVALID_KEY, ROTATION_OVERDUE',
+      'critical',
+      [
+        'is OK again. Cleared: AUTH_INVALID_KEY, ROTATION_OVERDUE (was CRITICAL).',
+        'The problem lasted 3 hours 5 minutes (from 2026-11-27 09:55 UTC to 2026-11-27 13:00 UTC).',
+        'What cleared\n- AUTH_INVALID_KEY: key unknown, deleted, or for another environment\n- ROTATION_OVERDUE: older than maxAgeDays',
+      ],
+    ],
+  ])('words %s', (_label, decision, subject, sms, severity, sentences) => {
+    const alert = formatAlert(decision, { repeatAfterHours: 24 });
+    expect(alert.subject).toBe(subject);
+    expect(alert.sms).toBe(sms);
+    expect(alert.severity).toBe(severity);
+    for (const sentence of sentences) expect(alert.email).toContain(sentence);
+    expect(alert.email.startsWith('key-health: the key "coinbase-futures" (coinbase-exchange) ')).toBe(true);
+  });
+
+  it('lists each current finding with the exchange text and its fix, but no findings in a RESOLVED', () => {
+    const email = formatAlert(decisionOf(broken)).email;
+    expect(email).toContain(
+      '- AUTH_INVALID_SIGNATURE (critical)\n  Coinbase Exchange answered HTTP 401: {"message":"invalid signature"}\n  Fix: The exchange rejected',
+    );
+    const resolved = formatAlert(decisionOf(healthy, 'resolved', { previous: wasBroken })).email;
+    expect(resolved).not.toContain('What is wrong');
+    expect(resolved).toContain('Permissions: ');
+    expect(formatAlert(decisionOf(healthy, 'resolved', { previous: wasBroken })).codes).toEqual(wasBroken.codes);
+  });
+
+  it('says when a rotation installed the key, and only then', () => {
+    const note = 'the secret changed since the last run (a rotation installed this key)';
+    expect(formatAlert(decisionOf(broken, 'new', { rotated: true })).email).toContain(note);
+    expect(formatAlert(decisionOf(broken)).email).not.toContain(note);
+  });
+
+  const longName = `ключ-${'€'.repeat(40)}-${'n'.repeat(80)}-鍵🔑`;
+  it.each<[AlertKind, Status, Status]>([
+    ['new', 'critical', 'ok'],
+    ['changed', 'warning', 'critical'],
+    ['changed', 'unknown', 'critical'],
+    ['changed', 'critical', 'critical'],
+    ['reminder', 'critical', 'critical'],
+    ['resolved', 'ok', 'critical'],
+  ])('keeps a %s message (%s, was %s) within the subject and SMS limits with a long multi-byte name', (kind, status, before) => {
+    const result = { ...resultOf(longName, [['AUTH_INVALID_PASSPHRASE', 'Clé invalide — 認証に失敗しました 🔑']]), status };
+    const alert = formatAlert(decisionOf(result, kind, { previous: { status: before, codes: ALL_CODES, since: SINCE } }));
+    expect(alert.subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
+    expect(alert.subject).toMatch(PRINTABLE_ASCII);
+    expect(Buffer.byteLength(alert.sms, 'utf8')).toBeLessThanOrEqual(SMS_MAX_BYTES);
+    expect(alert.sms).toMatch(GSM_BASIC_ASCII);
+    expect(alert.sms).toMatch(/ \?{2}/);
+    expect(alert.email).toContain(longName);
+  });
+});
+
+describe('describeDuration', () => {
+  it.each([
+    [-5_000, '0 minutes'],
+    [59_999, '0 minutes'],
+    [60_000, '1 minute'],
+    [59 * 60_000, '59 minutes'],
+    [60 * 60_000, '1 hour'],
+    [185 * 60_000, '3 hours 5 minutes'],
+    [(48 * 60 - 1) * 60_000, '47 hours 59 minutes'],
+    [48 * 3_600_000, '2 days'],
+    [52 * 3_600_000 + 59 * 60_000, '2 days 4 hours'],
+  ])('words %i ms as "%s"', (ms, words) => {
+    expect(describeDuration(ms)).toBe(words);
   });
 });
