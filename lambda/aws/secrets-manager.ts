@@ -3,16 +3,26 @@ import {
   type DescribeSecretCommandOutput,
   GetSecretValueCommand,
   type GetSecretValueCommandOutput,
+  ListSecretVersionIdsCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { KeyConfig } from '../config';
 import { type LoadedSecret, type SecretSource, SecretUnreadableError } from '../engine/secrets';
 
+/** The metadata calls whose failure leaves the key checked with less rotation metadata. */
+export type MetadataOperation = 'DescribeSecret' | 'ListSecretVersionIds';
+
 /** Options for {@link SecretsManagerSource}. */
 export interface SecretsManagerSourceOptions {
-  /** Told when DescribeSecret fails while the value was read: the key is checked without rotation metadata. */
-  readonly onMetadataError?: (secretId: string, awsError: string) => void;
+  /**
+   * Told when a metadata call fails while the value was read: DescribeSecret (the key is checked
+   * without rotation metadata) or ListSecretVersionIds (a pending version's age is unknown).
+   */
+  readonly onMetadataError?: (secretId: string, awsError: string, operation: MetadataOperation) => void;
 }
+
+/** Pages of ListSecretVersionIds read at most; without deprecated versions a secret has a handful. */
+const MAX_VERSION_PAGES = 5;
 
 /** What to do about each Secrets Manager error, by the AWS error name. */
 const ERROR_HINTS: Readonly<Record<string, string>> = {
@@ -28,8 +38,10 @@ const ERROR_HINTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Reads key secrets from AWS Secrets Manager: the value with GetSecretValue and, in parallel, the
- * rotation metadata with DescribeSecret. Errors name the secret and the AWS error, never the value.
+ * Reads key secrets from AWS Secrets Manager: the value with GetSecretValue (whose CreatedDate is the
+ * AWSCURRENT version's creation) and, in parallel, the rotation metadata with DescribeSecret; only
+ * when a version is pending, ListSecretVersionIds for its creation date. Errors name the secret and
+ * the AWS error, never the value.
  */
 export class SecretsManagerSource implements SecretSource {
   constructor(
@@ -48,13 +60,33 @@ export class SecretsManagerSource implements SecretSource {
     // The SDK error is not kept as `cause`: a deserialisation error can carry the raw response, which holds the value.
     if (value.status === 'rejected') throw new SecretUnreadableError(where, describeAwsError(value.reason));
     const text = secretText(value.value, where);
-    if (described.status === 'rejected') this.options.onMetadataError?.(secretId, awsErrorName(described.reason));
-    return {
-      text,
-      versionId: value.value.VersionId ?? null,
-      versionCreatedAt: value.value.CreatedDate ?? null,
-      ...(described.status === 'fulfilled' ? rotationMetadata(described.value) : {}),
-    };
+    const loaded: LoadedSecret = { text, versionId: value.value.VersionId ?? null, versionCreatedAt: value.value.CreatedDate ?? null };
+    if (described.status === 'rejected') {
+      this.options.onMetadataError?.(secretId, awsErrorName(described.reason), 'DescribeSecret');
+      return loaded;
+    }
+    const metadata = rotationMetadata(described.value);
+    if (!metadata.pendingVersionId) return { ...loaded, ...metadata };
+    return { ...loaded, ...metadata, pendingVersionCreatedAt: await this.versionCreatedAt(secretId, metadata.pendingVersionId) };
+  }
+
+  /** The creation date of one version; `null` when it is not listed (a version without a value) or the call fails. */
+  private async versionCreatedAt(secretId: string, versionId: string): Promise<Date | null> {
+    let nextToken: string | undefined;
+    try {
+      for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+        const output = await this.client.send(
+          new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: false, ...(nextToken && { NextToken: nextToken }) }),
+        );
+        const version = output.Versions?.find((v) => v.VersionId === versionId);
+        if (version) return version.CreatedDate ?? null;
+        nextToken = output.NextToken;
+        if (!nextToken) return null;
+      }
+    } catch (error) {
+      this.options.onMetadataError?.(secretId, awsErrorName(error), 'ListSecretVersionIds');
+    }
+    return null;
   }
 }
 
@@ -68,7 +100,7 @@ function secretText(output: GetSecretValueCommandOutput, where: string): string 
 /** Rotation facts from DescribeSecret; a version labelled AWSPENDING but not AWSCURRENT is a rotation that did not finish. */
 export function rotationMetadata(
   output: DescribeSecretCommandOutput,
-): Pick<LoadedSecret, 'rotationEnabled' | 'lastRotatedAt' | 'nextRotationAt' | 'secretCreatedAt' | 'pendingVersionId'> {
+): Pick<LoadedSecret, 'rotationEnabled' | 'lastRotatedAt' | 'nextRotationAt' | 'lastChangedAt' | 'secretCreatedAt' | 'pendingVersionId'> {
   let pendingVersionId: string | null = null;
   for (const [versionId, stages] of Object.entries(output.VersionIdsToStages ?? {})) {
     if (stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) pendingVersionId = versionId;
@@ -77,6 +109,7 @@ export function rotationMetadata(
     rotationEnabled: output.RotationEnabled === true,
     lastRotatedAt: output.LastRotatedDate ?? null,
     nextRotationAt: output.NextRotationDate ?? null,
+    lastChangedAt: output.LastChangedDate ?? null,
     secretCreatedAt: output.CreatedDate ?? null,
     pendingVersionId,
   };

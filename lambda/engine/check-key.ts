@@ -14,6 +14,7 @@ import {
   measureOffset,
   toleranceFor,
 } from './clock';
+import { assessExchangeExpiry } from './expiry';
 import { assessPermissions, type PermissionEvidence } from './permissions';
 import { assessRotation } from './rotation';
 import { type LoadedSecret, type SecretSource, SecretUnreadableError } from './secrets';
@@ -100,6 +101,8 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<KeyResult> {
       for (const field of Object.keys(probe.deniedMeans) as (keyof Permissions)[]) evidence[field] = outcome.finding.message;
     } else addOnce(findings, seen, outcome.finding);
   }
+  const expiring = assessExchangeExpiry(exchangeExpiresAt, key.rotation.warnDays, ctx.runtime.http.now(), adapter.displayName);
+  for (const finding of expiring) addOnce(findings, seen, finding);
   const clock = assessClock(measurement, adapter.clockWindow, adapter.displayName);
   if (!seen.has('CLOCK_SKEW_REJECTED')) findings.push(...clock.findings);
   findings.push(...assessPermissions(permissions, key.expect, evidence));

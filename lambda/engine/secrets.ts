@@ -10,8 +10,12 @@ export interface LoadedSecret {
   readonly rotationEnabled?: boolean;
   readonly lastRotatedAt?: Date | null;
   readonly nextRotationAt?: Date | null;
-  /** A version stuck in `AWSPENDING` that differs from `AWSCURRENT`: a rotation that did not finish. */
+  /** A version labelled `AWSPENDING` that is not `AWSCURRENT`: a rotation in progress, or one that did not finish. */
   readonly pendingVersionId?: string | null;
+  /** When that pending version was created; `null` when unknown (a version without a value is not listed). */
+  readonly pendingVersionCreatedAt?: Date | null;
+  /** When the secret was last changed in any way (no earlier than a pending version's creation). */
+  readonly lastChangedAt?: Date | null;
   /** When the secret itself was created. */
   readonly secretCreatedAt?: Date | null;
 }

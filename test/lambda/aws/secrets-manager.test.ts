@@ -5,6 +5,7 @@ import {
   InternalServiceError,
   InvalidParameterException,
   InvalidRequestException,
+  ListSecretVersionIdsCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
   SecretsManagerServiceException,
@@ -46,6 +47,7 @@ describe('SecretsManagerSource', () => {
     expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ID });
     expect(sm).toHaveReceivedCommandWith(DescribeSecretCommand, { SecretId: SECRET_ID });
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(sm).not.toHaveReceivedCommand(ListSecretVersionIdsCommand);
   });
 
   it('asks for the metadata without waiting for the value', async () => {
@@ -69,6 +71,7 @@ describe('SecretsManagerSource', () => {
       LastRotatedDate: new Date('2026-10-01T08:00:00Z'),
       NextRotationDate: new Date('2026-12-30T00:00:00Z'),
       CreatedDate: new Date('2025-01-15T00:00:00Z'),
+      LastChangedDate: new Date('2026-10-01T08:00:01Z'),
       VersionIdsToStages: { 'v-current': ['AWSCURRENT'], 'v-old': ['AWSPREVIOUS'] },
     });
     await expect(new SecretsManagerSource(client).load(KEY)).resolves.toEqual({
@@ -78,9 +81,11 @@ describe('SecretsManagerSource', () => {
       rotationEnabled: true,
       lastRotatedAt: new Date('2026-10-01T08:00:00Z'),
       nextRotationAt: new Date('2026-12-30T00:00:00Z'),
+      lastChangedAt: new Date('2026-10-01T08:00:01Z'),
       secretCreatedAt: new Date('2025-01-15T00:00:00Z'),
       pendingVersionId: null,
     });
+    expect(sm).not.toHaveReceivedCommand(ListSecretVersionIdsCommand);
   });
 
   it.each([
@@ -97,12 +102,75 @@ describe('SecretsManagerSource', () => {
   it('reads the key without metadata when only DescribeSecret fails, and says so', async () => {
     sm.on(DescribeSecretCommand).rejects(awsError('AccessDeniedException'));
     const told: string[] = [];
-    const loaded = await new SecretsManagerSource(client, { onMetadataError: (id, error) => told.push(`${id} ${error}`) }).load(KEY);
+    const onMetadataError = (id: string, error: string, operation: string) => told.push(`${operation} ${id} ${error}`);
+    const loaded = await new SecretsManagerSource(client, { onMetadataError }).load(KEY);
     expect(loaded.text).toBe(SECRET_TEXT);
     expect(loaded.versionCreatedAt).toEqual(VERSION_CREATED);
     expect(loaded.rotationEnabled).toBeUndefined();
     expect(loaded.nextRotationAt).toBeUndefined();
-    expect(told).toEqual([`${SECRET_ID} AccessDeniedException`]);
+    expect(told).toEqual([`DescribeSecret ${SECRET_ID} AccessDeniedException`]);
+    expect(sm).not.toHaveReceivedCommand(ListSecretVersionIdsCommand);
+  });
+
+  describe('with a version pending', () => {
+    const PENDING_CREATED = new Date('2026-11-26T03:00:00Z');
+    beforeEach(() => {
+      sm.on(DescribeSecretCommand).resolves({
+        RotationEnabled: true,
+        LastChangedDate: new Date('2026-11-26T03:00:02Z'),
+        VersionIdsToStages: { 'v-current': ['AWSCURRENT'], 'v-new': ['AWSPENDING'] },
+      });
+    });
+
+    it('takes the pending version creation date from ListSecretVersionIds, without deprecated versions', async () => {
+      sm.on(ListSecretVersionIdsCommand).resolves({
+        Versions: [
+          { VersionId: 'v-current', VersionStages: ['AWSCURRENT'], CreatedDate: VERSION_CREATED },
+          { VersionId: 'v-new', VersionStages: ['AWSPENDING'], CreatedDate: PENDING_CREATED },
+        ],
+      });
+      const loaded = await new SecretsManagerSource(client).load(KEY);
+      expect(loaded).toMatchObject({
+        pendingVersionId: 'v-new',
+        pendingVersionCreatedAt: PENDING_CREATED,
+        versionCreatedAt: VERSION_CREATED,
+      });
+      expect(sm).toHaveReceivedCommandWith(ListSecretVersionIdsCommand, { SecretId: SECRET_ID, IncludeDeprecated: false });
+      expect(sm).toHaveReceivedCommandTimes(ListSecretVersionIdsCommand, 1);
+    });
+
+    it('follows NextToken until it finds the version', async () => {
+      sm.on(ListSecretVersionIdsCommand, { NextToken: undefined })
+        .resolves({ Versions: [{ VersionId: 'v-current', CreatedDate: VERSION_CREATED }], NextToken: 'page-2' })
+        .on(ListSecretVersionIdsCommand, { NextToken: 'page-2' })
+        .resolves({ Versions: [{ VersionId: 'v-new', CreatedDate: PENDING_CREATED }] });
+      const loaded = await new SecretsManagerSource(client).load(KEY);
+      expect(loaded.pendingVersionCreatedAt).toEqual(PENDING_CREATED);
+      expect(sm).toHaveReceivedNthSpecificCommandWith(2, ListSecretVersionIdsCommand, { SecretId: SECRET_ID, NextToken: 'page-2' });
+    });
+
+    it('stops after a bounded number of pages', async () => {
+      sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [], NextToken: 'again' });
+      const loaded = await new SecretsManagerSource(client).load(KEY);
+      expect(loaded.pendingVersionCreatedAt).toBeNull();
+      expect(sm).toHaveReceivedCommandTimes(ListSecretVersionIdsCommand, 5);
+    });
+
+    it('leaves the date unknown for a pending version without a value (not listed), keeping the last change', async () => {
+      sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [{ VersionId: 'v-current', CreatedDate: VERSION_CREATED }] });
+      const loaded = await new SecretsManagerSource(client).load(KEY);
+      expect(loaded.pendingVersionCreatedAt).toBeNull();
+      expect(loaded.lastChangedAt).toEqual(new Date('2026-11-26T03:00:02Z'));
+    });
+
+    it('still reads the key when ListSecretVersionIds fails, and says which call failed', async () => {
+      sm.on(ListSecretVersionIdsCommand).rejects(awsError('AccessDeniedException'));
+      const told: string[] = [];
+      const onMetadataError = (id: string, error: string, operation: string) => told.push(`${operation} ${id} ${error}`);
+      const loaded = await new SecretsManagerSource(client, { onMetadataError }).load(KEY);
+      expect(loaded).toMatchObject({ text: SECRET_TEXT, rotationEnabled: true, pendingVersionId: 'v-new', pendingVersionCreatedAt: null });
+      expect(told).toEqual([`ListSecretVersionIds ${SECRET_ID} AccessDeniedException`]);
+    });
   });
 
   it.each([
