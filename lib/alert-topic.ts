@@ -14,7 +14,8 @@ export interface AlertTopicProps {
    */
   readonly emails?: readonly string[];
   /**
-   * Phone numbers (E.164) that receive alerts of at least {@link smsMinSeverity} by SMS.
+   * Phone numbers (E.164) that receive alerts of at least {@link smsMinSeverity} by SMS; the
+   * self-monitoring alarms reach e-mail only.
    * @default - no SMS subscriptions
    */
   readonly phones?: readonly string[];
@@ -98,6 +99,9 @@ export class AlertTopic extends Construct {
     );
 
     for (const email of new Set(props.emails ?? [])) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    // CloudWatch alarm notifications carry no message attributes, and SNS never matches a filter
+    // policy against a message without any (even `{"exists": false}` needs one attribute present),
+    // so no filter can let the monitor's own alarms through to SMS.
     const filterPolicy = { severity: sns.SubscriptionFilter.stringFilter({ allowlist: smsSeverities(smsMinSeverity) }) };
     for (const phone of new Set(props.phones ?? [])) this.topic.addSubscription(new subscriptions.SmsSubscription(phone, { filterPolicy }));
   }

@@ -15,6 +15,8 @@ export interface CheckerFunctionProps {
   readonly config: Config;
   /** The topic whose ARN the function publishes alerts to (the grant is the topic's business). */
   readonly alertTopicArn: string;
+  /** The DynamoDB table holding the alert state per key (the grant is the table's business). */
+  readonly stateTableName: string;
   /**
    * The handler source file.
    * @default lambda/handler.ts
@@ -70,7 +72,7 @@ export class CheckerFunction extends Construct {
     // An own role instead of AWSLambdaBasicExecutionRole, whose log rights cover every log group.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'key-health checker: its log group, the configured secrets, the alert topic',
+      description: 'key-health checker: its log group, the configured secrets, the alert topic, the alert state table',
     });
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -97,6 +99,7 @@ export class CheckerFunction extends Construct {
       environment: {
         KEY_HEALTH_CONFIG: configJson,
         ALERT_TOPIC_ARN: props.alertTopicArn,
+        STATE_TABLE_NAME: props.stateTableName,
       },
       bundling: {
         forceDockerBundling: false,

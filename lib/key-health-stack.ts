@@ -5,8 +5,10 @@ import type { Construct } from 'constructs';
 import type { Config } from '../lambda/config';
 import { AlertTopic } from './alert-topic';
 import { CheckerAlarms } from './checker-alarms';
+import { CheckerDashboard } from './checker-dashboard';
 import { CheckerFunction } from './checker-function';
 import { grantSecretsRead } from './secret-access';
+import { StateTable } from './state-table';
 
 /** Properties of {@link KeyHealthStack}. */
 export interface KeyHealthStackProps extends StackProps {
@@ -27,14 +29,20 @@ export interface KeyHealthStackProps extends StackProps {
 
 /**
  * key-health on AWS: a scheduled Lambda that checks the configured exchange keys, reads them from
- * Secrets Manager, and alerts through an encrypted SNS topic; alarms on the function itself go to
- * the same topic.
+ * Secrets Manager, keeps alert state per key in DynamoDB and alerts through an encrypted SNS topic;
+ * alarms on the function itself go to the same topic; a dashboard shows the keys' metrics.
  */
 export class KeyHealthStack extends Stack {
   /** The alert topic and its key. */
   readonly alerts: AlertTopic;
   /** The checker Lambda, its role and log group. */
   readonly checker: CheckerFunction;
+  /** The alert state per key. */
+  readonly state: StateTable;
+  /** The alarms on the checker itself. */
+  readonly alarms: CheckerAlarms;
+  /** The dashboard of the keys' metrics and the checker's health. */
+  readonly dashboard: CheckerDashboard;
 
   constructor(scope: Construct, id: string, props: KeyHealthStackProps) {
     super(scope, id, props);
@@ -45,25 +53,41 @@ export class KeyHealthStack extends Stack {
       phones: config.alerts.phones,
       smsMinSeverity: config.alerts.smsMinSeverity,
     });
+    this.state = new StateTable(this, 'State');
     this.checker = new CheckerFunction(this, 'Checker', {
       config,
       alertTopicArn: this.alerts.topic.topicArn,
+      stateTableName: this.state.table.tableName,
       ...(props.checkerEntry !== undefined && { entry: props.checkerEntry }),
     });
     this.alerts.grantPublish(this.checker.role);
     grantSecretsRead(this.checker.role, config.keys, props.secretsKeyArns);
-    // The alert state table (DESIGN.md §6) joins here: create it, grant the role read/write on it,
-    // and pass its name as STATE_TABLE_NAME.
+    this.state.grantStateAccess(this.checker.role);
 
     new events.Rule(this, 'Schedule', {
       description: 'key-health: runs the key checks',
       schedule: events.Schedule.expression(config.schedule),
       targets: [new targets.LambdaFunction(this.checker.function)],
     });
-    new CheckerAlarms(this, 'Alarms', { function: this.checker.function, schedule: config.schedule, topic: this.alerts.topic });
+    this.alarms = new CheckerAlarms(this, 'Alarms', {
+      function: this.checker.function,
+      schedule: config.schedule,
+      topic: this.alerts.topic,
+    });
+    this.dashboard = new CheckerDashboard(this, 'Dashboard', {
+      keys: config.keys,
+      function: this.checker.function,
+      schedule: config.schedule,
+      alarms: [this.alarms.errors, this.alarms.missedRuns],
+    });
 
     new CfnOutput(this, 'AlertTopicArn', { description: 'The SNS topic alerts go to', value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'CheckerFunctionName', { description: 'The checker Lambda', value: this.checker.function.functionName });
+    new CfnOutput(this, 'StateTableName', { description: 'The DynamoDB table of alert state per key', value: this.state.table.tableName });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of the keys and the checker',
+      value: this.dashboard.dashboard.dashboardName,
+    });
     new CfnOutput(this, 'ManualRunCommand', {
       description: 'Checks every key now without alerting or changing state; the report lands in out.json',
       value: `aws lambda invoke --function-name ${this.checker.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"dryRun":true}' out.json`,

@@ -57,8 +57,8 @@ export function checkKmsKeyArns(arns: readonly string[], source: string): void {
 
 /**
  * Lets `role` read exactly the configured secrets (`GetSecretValue` for the value,
- * `DescribeSecret` for rotation metadata) and, when customer managed keys encrypt them, decrypt with
- * those keys only through Secrets Manager. Throws {@link ConfigError} for a `secretId` or key ARN
+ * `DescribeSecret` for rotation metadata, `ListSecretVersionIds` for the current version's age)
+ * and, when customer managed keys encrypt them, decrypt with those keys only through Secrets Manager. Throws {@link ConfigError} for a `secretId` or key ARN
  * that would widen the grant.
  */
 export function grantSecretsRead(role: iam.IRole, keys: readonly KeyConfig[], kmsKeyArns: readonly string[] = []): void {
@@ -70,7 +70,7 @@ export function grantSecretsRead(role: iam.IRole, keys: readonly KeyConfig[], km
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'ReadConfiguredSecrets',
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'],
       resources: [...new Set(secrets.map((s) => s.arn))],
     }),
   );

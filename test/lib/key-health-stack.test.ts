@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lambda/config';
+import { readLambdaEnv } from '../../lambda/env';
 import { ConfigError } from '../../lambda/errors';
 import { EXAMPLE_CONFIG, exampleWith, logicalId, resourcesOf, type SynthResult, single, synth } from './stack-fixture';
 
@@ -9,17 +10,19 @@ const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/0b5a7a9e-6a6f-4c1e-9
 
 describe('KeyHealthStack', () => {
   let example: SynthResult;
-  let ids: { topic: string; key: string; fn: string; logs: string; role: string };
+  let ids: { topic: string; key: string; fn: string; logs: string; role: string; table: string; dashboard: string };
 
   beforeAll(() => {
     example = synth();
-    const { alerts, checker } = example.stack;
+    const { alerts, checker, state, dashboard } = example.stack;
     ids = {
       topic: logicalId(alerts.topic),
       key: logicalId(alerts.key),
       fn: logicalId(checker.function),
       logs: logicalId(checker.logGroup),
       role: logicalId(checker.role),
+      table: logicalId(state.table),
+      dashboard: logicalId(dashboard.dashboard),
     };
   });
 
@@ -140,11 +143,23 @@ describe('KeyHealthStack', () => {
       example.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: ids.fn }, MaximumRetryAttempts: 0 });
     });
 
-    it('gets exactly the config and the topic ARN in its environment', () => {
+    it('gets exactly the config, the topic ARN and the state table name in its environment', () => {
       const fn = single(example.json, 'AWS::Lambda::Function');
       const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual(['ALERT_TOPIC_ARN', 'KEY_HEALTH_CONFIG']);
+      expect(Object.keys(variables).sort()).toEqual(['ALERT_TOPIC_ARN', 'KEY_HEALTH_CONFIG', 'STATE_TABLE_NAME']);
       expect(variables.ALERT_TOPIC_ARN).toBe(`<${ids.topic}>`);
+      expect(variables.STATE_TABLE_NAME).toBe(`<${ids.table}>`);
+    });
+
+    it('gives the handler an environment it accepts once CloudFormation has resolved the names', () => {
+      const fn = single(example.json, 'AWS::Lambda::Function');
+      const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      const resolved = {
+        ...variables,
+        ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:KeyHealth-AlertsTopic-AbCdEf012345',
+        STATE_TABLE_NAME: 'KeyHealth-StateTable962DE04C-1A2B3C4D5E6F7',
+      };
+      expect(readLambdaEnv(resolved).stateTableName).toBe('KeyHealth-StateTable962DE04C-1A2B3C4D5E6F7');
     });
 
     it('passes a config the handler parses back to the deployed one, without recipients', () => {
@@ -189,7 +204,7 @@ describe('KeyHealthStack', () => {
       });
     });
 
-    it('grants exactly its log group, the topic, the topic key and the configured secret', () => {
+    it('grants exactly its log group, the topic, the topic key, the configured secret and the state table', () => {
       const policy = single(example.json, 'AWS::IAM::Policy');
       expect(policy.Properties.Roles).toEqual([`<${ids.role}>`]);
       expect(policy.Properties.PolicyDocument).toEqual({
@@ -201,9 +216,10 @@ describe('KeyHealthStack', () => {
           {
             Sid: 'ReadConfiguredSecrets',
             Effect: 'Allow',
-            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'],
             Resource: `${ACCOUNT_ARN}:secretsmanager:${REGION_ACCOUNT}:secret:trading/coinbase-futures-??????`,
           },
+          { Sid: 'KeepAlertState', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: `<${ids.table}.Arn>` },
         ],
       });
     });
@@ -295,7 +311,34 @@ describe('KeyHealthStack', () => {
     });
   });
 
+  describe('state table', () => {
+    it('is billed per request, keyed by the key name, recoverable to a point in time, with no physical name', () => {
+      const table = single(example.json, 'AWS::DynamoDB::Table');
+      expect(table.id).toBe(ids.table);
+      expect(table.Properties).toEqual({
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // SSEEnabled false is DynamoDB's own (AWS owned) key; true would mean a KMS key.
+        SSESpecification: { SSEEnabled: false },
+      });
+    });
+
+    it('is kept when the stack is deleted or the table replaced', () => {
+      example.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    });
+  });
+
   describe('alarms', () => {
+    it('sends every alarm and every recovery to the alert topic', () => {
+      const alarms = resourcesOf(example.json, 'AWS::CloudWatch::Alarm');
+      expect(alarms.map((a) => [a.Properties.AlarmActions, a.Properties.OKActions])).toEqual(
+        alarms.map(() => [[`<${ids.topic}>`], [`<${ids.topic}>`]]),
+      );
+      expect(alarms).toHaveLength(2);
+    });
+
     it('alarms on any function error and announces the recovery', () => {
       example.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
@@ -332,9 +375,11 @@ describe('KeyHealthStack', () => {
   });
 
   describe('outputs', () => {
-    it('names the topic, the function and the manual dry-run command', () => {
+    it('names the topic, the function, the state table, the dashboard and the manual dry-run command', () => {
       expect(example.json.Outputs.AlertTopicArn?.Value).toBe(`<${ids.topic}>`);
       expect(example.json.Outputs.CheckerFunctionName?.Value).toBe(`<${ids.fn}>`);
+      expect(example.json.Outputs.StateTableName?.Value).toBe(`<${ids.table}>`);
+      expect(example.json.Outputs.DashboardName?.Value).toBe(`<${ids.dashboard}>`);
       expect(example.json.Outputs.ManualRunCommand?.Value).toBe(
         `aws lambda invoke --function-name <${ids.fn}> --cli-binary-format raw-in-base64-out --payload '{"dryRun":true}' out.json`,
       );
