@@ -1,10 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { type DeliveryFailure, deliverAlerts, PUBLISH_TIMEOUT_MS } from './alerts/deliver';
 import { VersionRecordingSecrets } from './alerts/secret-versions';
 import { SecretsManagerSource } from './aws/secrets-manager';
-import { publishAlert } from './aws/sns';
 import { DynamoAlertStateStore } from './aws/state-store';
 import type { RetryPolicy } from './engine/check-key';
 import { runChecks } from './engine/run-checks';
@@ -13,6 +12,7 @@ import { ADAPTERS } from './exchanges/registry';
 import type { HttpRuntime } from './http/http-client';
 import { NODE_HTTP_RUNTIME } from './http/node-transport';
 import { parseInvocation, runDeadline } from './invocation';
+import { formatMetricLines, METRICS_NAMESPACE } from './metrics';
 import type { KeyResult, Report } from './report';
 
 /** The part of the Lambda context the handler uses. */
@@ -28,7 +28,8 @@ export type LogEntry = { readonly level: 'INFO' | 'WARN' | 'ERROR'; readonly mes
 /** What the handler runs on; the SDK clients are the test seam. */
 export interface HandlerDeps {
   readonly secretsManager: SecretsManagerClient;
-  readonly sns: SNSClient;
+  /** The client, or a factory called on the first alert (most runs send none, so the SNS SDK is not loaded). */
+  readonly sns: SNSClient | (() => Promise<SNSClient>);
   readonly dynamodb: DynamoDBClient;
   /** @default process.env */
   readonly env?: EnvVars;
@@ -38,6 +39,8 @@ export interface HandlerDeps {
   readonly retry?: RetryPolicy;
   /** @default one JSON line on stdout */
   readonly log?: (entry: LogEntry) => void;
+  /** Where CloudWatch embedded-metric lines go. @default stdout */
+  readonly emitMetric?: (line: string) => void;
 }
 
 /** Some keys' alerts could not be delivered or their state not kept; every key was checked, the failures are named. */
@@ -65,11 +68,17 @@ const PUBLISH_RESERVE_MS = 1_000;
 export function createHandler(deps: HandlerDeps): (event: unknown, context: LambdaContext) => Promise<Report> {
   const http = deps.http ?? NODE_HTTP_RUNTIME;
   const log = deps.log ?? writeLogLine;
+  const emitMetric = deps.emitMetric ?? ((line: string) => process.stdout.write(`${line}\n`));
   let env: LambdaEnv | undefined;
+  let sns: Promise<SNSClient> | undefined;
+  const snsClient = () => {
+    sns ??= typeof deps.sns === 'function' ? deps.sns() : Promise.resolve(deps.sns);
+    return sns;
+  };
   let store: DynamoAlertStateStore | undefined;
   const secretsManager = new SecretsManagerSource(deps.secretsManager, {
-    onMetadataError: (secretId, awsError) =>
-      log({ level: 'WARN', message: 'rotation metadata unavailable (DescribeSecret failed)', secretId, error: awsError }),
+    onMetadataError: (secretId, awsError, operation) =>
+      log({ level: 'WARN', message: `rotation metadata unavailable (${operation} failed)`, secretId, error: awsError }),
   });
 
   return async (event, context) => {
@@ -88,13 +97,18 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
     });
     const requestId = context.awsRequestId;
     for (const result of report.results) log({ level: 'INFO', message: 'key checked', requestId, ...keySummary(result) });
+    // Metrics come from scheduled runs only, so a manual dry run does not add a second point to the dashboard.
+    if (!request.dryRun)
+      for (const line of formatMetricLines(report, { namespace: METRICS_NAMESPACE, nowMs: http.now() })) emitMetric(line);
 
     const functionName = context.functionName;
     const delivery = await deliverAlerts(report, {
       store,
-      publish: (alert) => {
+      publish: async (alert) => {
+        const { publishAlert } = loadSnsAdapter();
+        const client = await snsClient();
         const timeoutMs = Math.min(context.getRemainingTimeInMillis() - PUBLISH_RESERVE_MS, PUBLISH_TIMEOUT_MS);
-        return publishAlert(deps.sns, alertTopicArn, alert, { abortSignal: AbortSignal.timeout(Math.max(timeoutMs, 1)) });
+        return publishAlert(client, alertTopicArn, alert, { abortSignal: AbortSignal.timeout(Math.max(timeoutMs, 1)) });
       },
       settings: config.alerts,
       versions: secrets.versions,
@@ -137,12 +151,20 @@ function writeLogLine(entry: LogEntry): void {
   process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), ...entry })}\n`);
 }
 
+/** The SNS adapter, required on the first alert: most runs send none and never load the SNS SDK. */
+function loadSnsAdapter(): typeof import('./aws/sns') {
+  return require('./aws/sns');
+}
+
 // Built once per container; bounded so a stuck AWS call cannot use up the whole invocation.
 const SDK_CLIENT_CONFIG = { requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } };
 
 /** The Lambda entry point. */
 export const handler = createHandler({
   secretsManager: new SecretsManagerClient(SDK_CLIENT_CONFIG),
-  sns: new SNSClient(SDK_CLIENT_CONFIG),
+  sns: async () => {
+    const { SNSClient } = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
+    return new SNSClient(SDK_CLIENT_CONFIG);
+  },
   dynamodb: new DynamoDBClient(SDK_CLIENT_CONFIG),
 });

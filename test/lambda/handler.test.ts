@@ -50,17 +50,19 @@ function contextOf(remainingMs = 30_000): LambdaContext {
   return { getRemainingTimeInMillis: () => remainingMs, functionName: 'key-health-checker', awsRequestId: 'req-1' };
 }
 
-function setUp(env: Record<string, string | undefined>) {
+function setUp(env: Record<string, string | undefined>, options: { lazySns?: () => Promise<SNSClient> } = {}) {
   const logs: LogEntry[] = [];
+  const metrics: string[] = [];
   const handler = createHandler({
     secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
-    sns: new SNSClient({ region: 'us-east-1' }),
+    sns: options.lazySns ?? new SNSClient({ region: 'us-east-1' }),
     dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
     env,
     retry: { ...DEFAULT_RETRY, backoffMs: 10 },
     log: (entry) => logs.push(entry),
+    emitMetric: (line) => metrics.push(line),
   });
-  return { handler, logs };
+  return { handler, logs, metrics };
 }
 
 function publishedInputs(): PublishCommandInput[] {
@@ -182,6 +184,35 @@ describe('handler', () => {
     expect(line).toMatchObject({ name: 'healthy', exchange: 'coinbase-exchange', status: 'ok', codes: [], requestId: 'req-1' });
     expect(typeof line?.offsetMs).toBe('number');
     expect(typeof line?.latencyMs).toBe('number');
+  });
+
+  it('writes one embedded-metric line per key on a scheduled run and none on a dry run', async () => {
+    const { handler, metrics } = setUp({ ...env, KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy', 'bad-passphrase']) });
+    await handler({ dryRun: true }, contextOf());
+    expect(metrics).toEqual([]);
+    await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, contextOf());
+    const lines = metrics.map((line) => JSON.parse(line));
+    expect(lines.map((l) => [l.Key, l.Exchange, l.StatusLevel])).toEqual([
+      ['healthy', 'coinbase-exchange', 0],
+      ['bad-passphrase', 'coinbase-exchange', 3],
+    ]);
+    expect(lines[0]._aws.CloudWatchMetrics[0].Namespace).toBe('KeyHealth');
+    expect(metrics.join('\n')).not.toContain(PASSPHRASE);
+  });
+
+  it('builds the SNS client only when a run has an alert to send', async () => {
+    let built = 0;
+    const lazySns = async () => {
+      built += 1;
+      return new SNSClient({ region: 'us-east-1' });
+    };
+    const healthy = setUp({ ...env, KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy']) }, { lazySns });
+    await healthy.handler({}, contextOf());
+    expect(built).toBe(0);
+    const broken = setUp(env, { lazySns });
+    await broken.handler({}, contextOf());
+    expect(built).toBe(1);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
   });
 
   it('publishes nothing on a dry run, but reports the bad keys', async () => {

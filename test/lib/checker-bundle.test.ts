@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -37,6 +38,16 @@ describe('checker bundle', () => {
     const synthText = readFileSync(synthBundle, 'utf8');
     expect(scripted.bytes).toBe(Buffer.byteLength(synthText));
     expect(synthText).toMatch(/require\("@aws-sdk\/client-sns"\)/);
+    // The SNS SDK is required only when a run has an alert to send, not when the module loads.
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(synthBundle)}); console.log(Object.keys(require.cache).filter((f) => f.includes('@aws-sdk/client-')).map((f) => f.split('@aws-sdk/')[1].split('/')[0]).filter((v, i, a) => a.indexOf(v) === i).sort().join(','))`,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    expect(loaded).toBe('client-dynamodb,client-secrets-manager');
     expect(scripted.kb).toBeLessThan(BUNDLE_BUDGET_KB);
     console.info(`Lambda bundle: ${scripted.kb} KB, cold import ${importMs} ms`);
   });
