@@ -35,7 +35,14 @@ const ERROR_HINTS: Readonly<Record<string, string>> = {
   InternalServiceError: 'Secrets Manager failed internally; the next run tries again',
   ThrottlingException: 'Secrets Manager throttled the request; the next run tries again',
   TimeoutError: 'Secrets Manager did not answer in time',
+  // Client-side setup errors, met by CLI users without an AWS profile.
+  CredentialsProviderError:
+    'no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run on a host with a role)',
+  TokenProviderError: 'the AWS SSO token is missing or expired (run aws sso login)',
 };
+
+/** The SDK says "Region is missing" with a plain Error; that message never quotes a response. */
+const MISSING_REGION = /^Region is missing$/;
 
 /**
  * Reads key secrets from AWS Secrets Manager: the value with GetSecretValue (whose CreatedDate is the
@@ -117,6 +124,8 @@ export function rotationMetadata(
 
 /** `<AWS error name>: <what it usually means>`; the AWS message is left out (it may quote the response). */
 export function describeAwsError(error: unknown): string {
+  if (error instanceof Error && MISSING_REGION.test(error.message))
+    return 'no AWS region configured (set AWS_REGION, or a region in the AWS profile)';
   const name = awsErrorName(error);
   const hint =
     ERROR_HINTS[name] ??

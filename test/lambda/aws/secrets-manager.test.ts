@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
+import { describeAwsError, SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
 import type { KeyConfig } from '../../../lambda/config';
 import { SecretUnreadableError } from '../../../lambda/engine/secrets';
 
@@ -215,5 +215,17 @@ describe('SecretsManagerSource', () => {
       'Cannot read the secret of key "coinbase-futures": no secretId is configured',
     );
     expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
+  });
+});
+
+describe('describeAwsError for a CLI without AWS setup', () => {
+  it.each([
+    [new Error('Region is missing'), 'no AWS region configured (set AWS_REGION'],
+    [
+      Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      'CredentialsProviderError: no AWS credentials found',
+    ],
+  ])('says what to set for %s', (error, expected) => {
+    expect(describeAwsError(error)).toContain(expected);
   });
 });
