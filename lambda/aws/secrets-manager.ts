@@ -41,8 +41,8 @@ const ERROR_HINTS: Readonly<Record<string, string>> = {
   TokenProviderError: 'the AWS SSO token is missing or expired (run aws sso login)',
 };
 
-/** The SDK says "Region is missing" with a plain Error; that message never quotes a response. */
-const MISSING_REGION = /^Region is missing$/;
+/** The SDK reports a missing or empty region with a plain Error; its message never quotes a response. */
+const MISSING_REGION = /^Region is missing$|^Region not accepted: /;
 
 /**
  * Reads key secrets from AWS Secrets Manager: the value with GetSecretValue (whose CreatedDate is the

@@ -221,6 +221,7 @@ describe('SecretsManagerSource', () => {
 describe('describeAwsError for a CLI without AWS setup', () => {
   it.each([
     [new Error('Region is missing'), 'no AWS region configured (set AWS_REGION'],
+    [new Error('Region not accepted: region="" is not a valid hostname component.'), 'no AWS region configured'],
     [
       Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
       'CredentialsProviderError: no AWS credentials found',
