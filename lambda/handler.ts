@@ -5,7 +5,7 @@ import { type DeliveryFailure, deliverAlerts, PUBLISH_TIMEOUT_MS } from './alert
 import { VersionRecordingSecrets } from './alerts/secret-versions';
 import { SecretsManagerSource } from './aws/secrets-manager';
 import { DynamoAlertStateStore } from './aws/state-store';
-import type { RetryPolicy } from './engine/check-key';
+import type { CredentialCache, RetryPolicy } from './engine/check-key';
 import { runChecks } from './engine/run-checks';
 import { type EnvVars, type LambdaEnv, readLambdaEnv } from './env';
 import { ADAPTERS } from './exchanges/registry';
@@ -70,6 +70,8 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
   const log = deps.log ?? writeLogLine;
   const emitMetric = deps.emitMetric ?? ((line: string) => process.stdout.write(`${line}\n`));
   let env: LambdaEnv | undefined;
+  // Lives as long as the container: a warm invocation does not parse the same private keys again.
+  const credentialCache: CredentialCache = new Map();
   let sns: Promise<SNSClient> | undefined;
   const snsClient = () => {
     sns ??= typeof deps.sns === 'function' ? deps.sns() : Promise.resolve(deps.sns);
@@ -92,6 +94,7 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
       secrets,
       adapters: ADAPTERS,
       deadlineAtMs: runDeadline(http.now(), context.getRemainingTimeInMillis()),
+      credentialCache,
       ...(deps.retry && { retry: deps.retry }),
       ...(request.keys && { only: request.keys }),
     });

@@ -1,8 +1,8 @@
 /**
  * The benchmark's exchange: a simulator in its own process, so that its work does not share the
  * event loop being measured (a real exchange does not run on our CPU). Prints its origin on stdout.
- * Usage: bench-simulator.ts EXCHANGE LATENCY_MS KEY_COUNT, with BENCH_SECRET holding what the
- * exchange stores for every key (the HMAC secret, or the public key PEM for JWT keys).
+ * Usage: bench-simulator.ts EXCHANGE LATENCY_MS, with BENCH_SECRETS holding a JSON list of what the
+ * exchange stores for each key (the HMAC secret, or the public key PEM for JWT keys).
  */
 import { coinbaseAdvancedHandler } from '../test/support/simulator/coinbase-advanced';
 import { coinbaseExchangeHandler } from '../test/support/simulator/coinbase-exchange';
@@ -17,12 +17,12 @@ export const BENCH_HANDLERS: Record<string, ExchangeHandler> = {
 };
 
 async function main(): Promise<void> {
-  const [exchange = 'coinbase-advanced', latency = '100', count = '100'] = process.argv.slice(2);
+  const [exchange = 'coinbase-advanced', latency = '100'] = process.argv.slice(2);
   const handler = BENCH_HANDLERS[exchange];
-  const secret = process.env.BENCH_SECRET;
-  if (!handler || !secret)
-    throw new Error(`usage: bench-simulator.ts (${Object.keys(BENCH_HANDLERS).join('|')}) LATENCY_MS KEY_COUNT with BENCH_SECRET set`);
-  const keys = Array.from({ length: Number(count) }, (_, i) => ({
+  const stored = JSON.parse(process.env.BENCH_SECRETS ?? '[]') as string[];
+  if (!handler || stored.length === 0)
+    throw new Error(`usage: bench-simulator.ts (${Object.keys(BENCH_HANDLERS).join('|')}) LATENCY_MS with BENCH_SECRETS set`);
+  const keys = stored.map((secret, i) => ({
     apiKey: benchKeyName(exchange, i),
     secret,
     passphrase: 'bench',

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { KeyConfig } from '../config';
 import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../errors';
-import type { ExchangeAdapter, ExchangeRequest, Probe, ProbeReading } from '../exchanges/types';
+import type { CredentialsResult, ExchangeAdapter, ExchangeRequest, Probe, ProbeReading } from '../exchanges/types';
 import { type Finding, type FindingCode, makeFinding } from '../findings';
 import { type HttpRequest, type HttpResponse, type HttpRuntime, sendRequest } from '../http/http-client';
 import { type Expiry, type KeyResult, type Permissions, statusOf, UNKNOWN_PERMISSIONS } from '../report';
@@ -34,7 +35,15 @@ export interface CheckRuntime {
   readonly retry: RetryPolicy;
   /** Server-time measurements shared by all keys of a run on the same origin. */
   readonly clocks: Map<string, Promise<ClockMeasurement | null>>;
+  /** Parsed credentials kept across the runs of one process (a warm Lambda container); absent: parse every time. */
+  readonly credentialCache?: CredentialCache;
 }
+
+/** Parsed credentials by adapter and a SHA-256 of the secret text; bounded, oldest dropped first. */
+export type CredentialCache = Map<string, CredentialsResult<unknown>>;
+
+/** How many parsed credentials a {@link CredentialCache} keeps. */
+export const CREDENTIAL_CACHE_SIZE = 500;
 
 const AUTH_CODES: ReadonlySet<FindingCode> = new Set(['AUTH_INVALID_KEY', 'AUTH_INVALID_SIGNATURE', 'AUTH_INVALID_PASSPHRASE']);
 const USER_AGENT = 'key-health/0.1 (read-only API key monitor)';
@@ -61,7 +70,7 @@ export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, r
   if (!secret.ok) return resultOf(key, [secret.finding]);
   const sensitive = new Set<string>([secret.loaded.text, ...stringValues(secret.fields)]);
   const base = { ...rotationPart(key, secret, runtime.http.now()) };
-  const parsed = adapter.parseCredentials(secret.fields);
+  const parsed = parseCredentialsCached(adapter, secret.loaded.text, secret.fields, runtime.credentialCache);
   if (!parsed.ok) return resultOf(key, [parsed.finding, ...base.findings], { expiry: base.expiry });
   for (const value of adapter.secretValues(parsed.credentials)) sensitive.add(value);
   const ctx: KeyContext<C> = { key, adapter, credentials: parsed.credentials, origin: originOf(key, adapter), runtime, sensitive };
@@ -147,6 +156,26 @@ async function diagnoseClock<C>(
   if (!rejected) return { attempt: retry, extra: [] };
   const finding = makeFinding('CLOCK_SKEW_REJECTED', `${outcome.finding.message} ${measured}`);
   return retry.outcome.code === 'CLOCK_SKEW_REJECTED' ? { attempt, extra: [finding] } : { attempt: retry, extra: [finding] };
+}
+
+/**
+ * Parsing a private key costs a fraction of a millisecond per key per run; a warm container keeps
+ * the result. The cache is keyed by a hash of the secret, so a rotated secret is parsed afresh.
+ */
+function parseCredentialsCached<C>(
+  adapter: ExchangeAdapter<C>,
+  text: string,
+  fields: Record<string, unknown>,
+  cache: CredentialCache | undefined,
+): CredentialsResult<C> {
+  if (!cache) return adapter.parseCredentials(fields);
+  const id = `${adapter.id}:${createHash('sha256').update(text).digest('hex')}`;
+  const hit = cache.get(id) as CredentialsResult<C> | undefined;
+  if (hit) return hit;
+  const parsed = adapter.parseCredentials(fields);
+  cache.set(id, parsed);
+  if (cache.size > CREDENTIAL_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return parsed;
 }
 
 function needsConfirmation(attempt: Attempt): boolean {

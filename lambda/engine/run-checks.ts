@@ -4,7 +4,7 @@ import type { ExchangeAdapter } from '../exchanges/types';
 import { makeFinding } from '../findings';
 import type { HttpRuntime } from '../http/http-client';
 import { buildReport, type KeyResult, type Report, UNKNOWN_PERMISSIONS } from '../report';
-import { type CheckRuntime, checkKey, type RetryPolicy } from './check-key';
+import { type CheckRuntime, type CredentialCache, checkKey, type RetryPolicy } from './check-key';
 import { redact } from './classify';
 import { mapWithConcurrency } from './concurrency';
 import type { SecretSource } from './secrets';
@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly retry?: RetryPolicy;
   /** Check only these key names (all when absent). */
   readonly only?: readonly string[];
+  /** Keep parsed credentials across runs (pass the same map to every run of a long-lived process). */
+  readonly credentialCache?: CredentialCache;
 }
 
 /** Default retry policy for idempotent reads: two more attempts, 250 ms then 500 ms, honouring `Retry-After` up to 5 s. */
@@ -47,6 +49,7 @@ export async function runChecks(config: Config, options: RunOptions): Promise<Re
     deadlineAtMs: options.deadlineAtMs,
     retry: options.retry ?? DEFAULT_RETRY,
     clocks: new Map(),
+    ...(options.credentialCache && { credentialCache: options.credentialCache }),
   };
   const results = await mapWithConcurrency(keys, config.concurrency, (key) =>
     checkBeforeDeadline(key, options, runtime).catch((error: unknown) => failed(key, error, secretTexts.get(key.name))),

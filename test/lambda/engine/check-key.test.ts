@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../../lambda/config';
-import { checkKey } from '../../../lambda/engine/check-key';
+import { CREDENTIAL_CACHE_SIZE, type CredentialCache, checkKey } from '../../../lambda/engine/check-key';
 import { DEFAULT_RETRY } from '../../../lambda/engine/run-checks';
 import { coinbaseExchange } from '../../../lambda/exchanges/coinbase-exchange';
 import type { ExchangeAdapter } from '../../../lambda/exchanges/types';
@@ -18,16 +18,17 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-async function check(adapter: ExchangeAdapter<unknown>) {
+async function check(adapter: ExchangeAdapter<unknown>, options: { cache?: CredentialCache; passphrase?: string } = {}) {
   const [key] = parseConfig({ keys: [{ name: 'k', exchange: 'coinbase-exchange', secretId: 'k', baseUrl: sim.origin }] }).keys;
   if (!key) throw new Error('no key');
-  const secrets = new MemorySecrets().set('k', { apiKey: 'k', apiSecret: SECRET, passphrase: 'p4ss' });
+  const secrets = new MemorySecrets().set('k', { apiKey: 'k', apiSecret: SECRET, passphrase: options.passphrase ?? 'p4ss' });
   const runtime = {
     http: NODE_HTTP_RUNTIME,
     secrets,
     deadlineAtMs: Date.now() + 5000,
     retry: { ...DEFAULT_RETRY, retries: 0 },
     clocks: new Map(),
+    ...(options.cache && { credentialCache: options.cache }),
   };
   return checkKey(key, adapter, runtime);
 }
@@ -50,5 +51,36 @@ describe('checkKey', () => {
     expect(result.findings.map((f) => f.code)).toEqual(['UNEXPECTED_RESPONSE']);
     expect(result.findings[0]?.message).toContain('GET /accounts is not on the coinbase-exchange read-only allow-list');
     expect(sim.seen.some((r) => r.path === '/accounts')).toBe(false);
+  });
+
+  it('parses each secret once per process with a credential cache, and again when the secret changes', async () => {
+    let parses = 0;
+    const counting: ExchangeAdapter<unknown> = {
+      ...(coinbaseExchange as ExchangeAdapter<unknown>),
+      parseCredentials: (secret) => {
+        parses += 1;
+        return coinbaseExchange.parseCredentials(secret);
+      },
+    };
+    const cache: CredentialCache = new Map();
+    const first = await check(counting, { cache });
+    const second = await check(counting, { cache });
+    expect([first.status, second.status, parses]).toEqual(['ok', 'ok', 1]);
+    const rotated = await check(counting, { cache, passphrase: 'wrong' });
+    expect(rotated.findings.map((f) => f.code)).toEqual(['AUTH_INVALID_PASSPHRASE']);
+    expect(parses).toBe(2);
+    expect([...cache.keys()].every((id) => /^coinbase-exchange:[0-9a-f]{64}$/.test(id))).toBe(true);
+    await check(counting);
+    expect(parses).toBe(3);
+  });
+
+  it('keeps at most CREDENTIAL_CACHE_SIZE parsed secrets, dropping the oldest', async () => {
+    const cache: CredentialCache = new Map(
+      Array.from({ length: CREDENTIAL_CACHE_SIZE }, (_, i) => [`old-${i}`, { ok: true, credentials: i }]),
+    );
+    await check(coinbaseExchange as ExchangeAdapter<unknown>, { cache });
+    expect(cache.size).toBe(CREDENTIAL_CACHE_SIZE);
+    expect(cache.has('old-0')).toBe(false);
+    expect(cache.has('old-1')).toBe(true);
   });
 });
