@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../lambda/config';
 import type { CredentialCache } from '../lambda/engine/check-key';
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   });
   const engineColdMs = coldImportMs(engine.file, { runs: importRuns });
   const ccxtEngineColdMs = coldImportMs(ccxtEngine.file, { runs: importRuns });
+  for (const dir of [dirname(ours.file), ccxtDir]) rmSync(dir, { recursive: true, force: true });
   const result = {
     latencyMs,
     wallMs: wall.wallMs,
