@@ -5,7 +5,8 @@ import { type DeliveryFailure, deliverAlerts, PUBLISH_TIMEOUT_MS } from './alert
 import { VersionRecordingSecrets } from './alerts/secret-versions';
 import { SecretsManagerSource } from './aws/secrets-manager';
 import { DynamoAlertStateStore } from './aws/state-store';
-import type { CredentialCache, RetryPolicy } from './engine/check-key';
+import type { RetryPolicy } from './engine/check-key';
+import type { CredentialCache } from './engine/credential-cache';
 import { runChecks } from './engine/run-checks';
 import { type EnvVars, type LambdaEnv, readLambdaEnv } from './env';
 import { ADAPTERS } from './exchanges/registry';

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../lambda/config';
-import type { CredentialCache } from '../lambda/engine/check-key';
+import type { CredentialCache } from '../lambda/engine/credential-cache';
 import { runChecks } from '../lambda/engine/run-checks';
 import { ADAPTERS } from '../lambda/exchanges/registry';
 import type { HttpRuntime } from '../lambda/http/http-client';

@@ -4,9 +4,10 @@ import type { ExchangeAdapter } from '../exchanges/types';
 import { makeFinding } from '../findings';
 import type { HttpRuntime } from '../http/http-client';
 import { buildReport, type KeyResult, type Report, UNKNOWN_PERMISSIONS } from '../report';
-import { type CheckRuntime, type CredentialCache, checkKey, type RetryPolicy } from './check-key';
+import { type CheckRuntime, checkKey, type RetryPolicy } from './check-key';
 import { redact } from './classify';
 import { mapWithConcurrency } from './concurrency';
+import type { CredentialCache } from './credential-cache';
 import type { SecretSource } from './secrets';
 
 /** The ports and limits of one run. */

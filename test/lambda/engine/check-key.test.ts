@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../../lambda/config';
-import { CREDENTIAL_CACHE_SIZE, type CredentialCache, checkKey } from '../../../lambda/engine/check-key';
+import { checkKey } from '../../../lambda/engine/check-key';
+import { CREDENTIAL_CACHE_SIZE, type CredentialCache } from '../../../lambda/engine/credential-cache';
 import { DEFAULT_RETRY } from '../../../lambda/engine/run-checks';
 import { coinbaseExchange } from '../../../lambda/exchanges/coinbase-exchange';
 import type { ExchangeAdapter } from '../../../lambda/exchanges/types';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import ccxt from 'ccxt';
-import { originOf } from '../../../lambda/engine/check-key';
 import { classifyResponse } from '../../../lambda/engine/classify';
+import { originOf } from '../../../lambda/engine/exchange-requests';
 import type { CoinbaseHmacCredentials } from '../../../lambda/exchanges/coinbase-hmac';
 import { coinbaseInternational } from '../../../lambda/exchanges/coinbase-international';
 import type { ExchangeAdapter } from '../../../lambda/exchanges/types';

@@ -1,0 +1,117 @@
+import type { KeyConfig } from '../config';
+import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../errors';
+import type { ExchangeAdapter, ExchangeRequest, Probe, ProbeReading } from '../exchanges/types';
+import { makeFinding } from '../findings';
+import { type HttpRequest, type HttpResponse, sendRequest } from '../http/http-client';
+import type { CheckRuntime } from './check-key';
+import { type Classification, classifyResponse } from './classify';
+import { type ClockMeasurement, measureFromDateHeader, measureOffset } from './clock';
+
+const USER_AGENT = 'key-health/0.1 (read-only API key monitor)';
+
+/** One signed read as sent, with the answer (if any) and what it means. */
+export interface Attempt {
+  readonly probe: Probe;
+  readonly response: HttpResponse | null;
+  readonly outcome: { ok: true; reading: ProbeReading } | Extract<Classification, { ok: false }>;
+}
+
+/** What sending a key's requests needs. */
+export interface KeyContext<C> {
+  readonly key: KeyConfig;
+  readonly adapter: ExchangeAdapter<C>;
+  readonly credentials: C;
+  readonly origin: string;
+  readonly runtime: CheckRuntime;
+  /** Every value that must not appear in output: secret fields and each signature sent. */
+  readonly sensitive: Set<string>;
+}
+
+/** Sends one probe signed with our clock minus `correctionMs`, and classifies the answer; throws only for our own errors. */
+export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionMs: number): Promise<Attempt> {
+  const { adapter, credentials, origin, runtime, key } = ctx;
+  const build = (): HttpRequest => {
+    const signed = adapter.sign(probe.request, credentials, runtime.http.now() - correctionMs, origin);
+    for (const value of signed.sensitive) ctx.sensitive.add(value);
+    const query = signed.query ?? probe.request.query;
+    const body = signed.body ?? probe.request.body;
+    return {
+      method: probe.request.method,
+      url: urlOf(adapter, origin, probe.request, query),
+      headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...signed.headers },
+      ...(body !== undefined && { body }),
+    };
+  };
+  let response: HttpResponse;
+  try {
+    response = await sendRequest(runtime.http, { timeoutMs: key.timeoutMs, deadlineAtMs: runtime.deadlineAtMs, ...runtime.retry, build });
+  } catch (error) {
+    // Only a missing answer means the exchange is unavailable; anything else (a signing error, an
+    // endpoint off the allow-list) is our problem and fails the key's check as UNEXPECTED_RESPONSE.
+    if (!(error instanceof RequestTimeoutError || error instanceof NetworkError || error instanceof DeadlineExceededError)) throw error;
+    const finding = makeFinding('EXCHANGE_UNAVAILABLE', `${adapter.displayName}: ${error.message}.`);
+    return { probe, response: null, outcome: { ok: false, code: 'EXCHANGE_UNAVAILABLE', finding } };
+  }
+  const classification = classifyResponse(adapter as ExchangeAdapter, probe.request, response);
+  if (!classification.ok) return { probe, response, outcome: classification };
+  try {
+    return { probe, response, outcome: { ok: true, reading: probe.read(classification.body, key) } };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    const finding = makeFinding(
+      'UNEXPECTED_RESPONSE',
+      `${adapter.displayName} answered HTTP ${response.status} to ${probe.request.method} ${probe.request.path} with an unexpected shape: ${detail}.`,
+    );
+    return { probe, response, outcome: { ok: false, code: 'UNEXPECTED_RESPONSE', finding } };
+  }
+}
+
+/** Reads the exchange's public time once per origin per run; `null` when it cannot be read. */
+export function measureServerTime<C>(ctx: KeyContext<C>): Promise<ClockMeasurement | null> {
+  const { adapter, origin, runtime, key } = ctx;
+  const time = adapter.time;
+  if (!time) return Promise.resolve(null);
+  const cached = runtime.clocks.get(origin);
+  if (cached) return cached;
+  const build = (): HttpRequest => ({
+    method: time.request.method,
+    url: urlOf(adapter, origin, time.request, time.request.query),
+    headers: { accept: 'application/json', 'user-agent': USER_AGENT },
+  });
+  const measured = sendRequest(runtime.http, { timeoutMs: key.timeoutMs, deadlineAtMs: runtime.deadlineAtMs, ...runtime.retry, build })
+    .then((response) => {
+      if (response.status < 200 || response.status >= 300) return null;
+      return measureOffset(response.sentAtMs, response.receivedAtMs, time.read(JSON.parse(response.body)), 'time-endpoint');
+    })
+    .catch(() => null);
+  runtime.clocks.set(origin, measured);
+  return measured;
+}
+
+/** The clock offset from an answer's `Date` header. */
+export function measureFrom(response: HttpResponse | null): ClockMeasurement | null {
+  return response ? measureFromDateHeader(response.sentAtMs, response.receivedAtMs, response.headers.date) : null;
+}
+
+/** The first `Date`-header measurement among the answers. */
+export function firstDateMeasurement(attempts: readonly Attempt[]): ClockMeasurement | null {
+  for (const attempt of attempts) {
+    const measurement = measureFrom(attempt.response);
+    if (measurement) return measurement;
+  }
+  return null;
+}
+
+function urlOf(adapter: ExchangeAdapter<unknown>, origin: string, request: ExchangeRequest, query: string | undefined): string {
+  const endpoint = `${request.method} ${request.path}`;
+  if (!adapter.allowList.includes(endpoint)) throw new Error(`${endpoint} is not on the ${adapter.id} read-only allow-list`);
+  return `${origin}${request.path}${query ? `?${query}` : ''}`;
+}
+
+/** The origin to use: the `baseUrl` override, the sandbox host, or production. */
+export function originOf(key: KeyConfig, adapter: ExchangeAdapter<unknown>): string {
+  if (key.baseUrl) return key.baseUrl;
+  if (!key.sandbox) return adapter.origin;
+  if (!adapter.sandboxOrigin) throw new Error(`${adapter.displayName} has no sandbox; remove "sandbox" from key ${key.name}`);
+  return adapter.sandboxOrigin;
+}

@@ -1,0 +1,60 @@
+import type { KeyConfig } from '../config';
+import { type Finding, makeFinding } from '../findings';
+import { type LoadedSecret, type SecretSource, SecretUnreadableError } from './secrets';
+
+/** A secret read and parsed into its JSON fields, or the finding that says why it cannot be. */
+export type SecretRead =
+  | { ok: true; loaded: LoadedSecret; fields: Record<string, unknown>; createdAtField: Date | null }
+  | { ok: false; finding: Finding };
+
+/** Loads a key's secret and parses it as a JSON object; never echoes the text. */
+export async function readSecret(key: KeyConfig, source: SecretSource): Promise<SecretRead> {
+  let loaded: LoadedSecret;
+  try {
+    loaded = await source.load(key);
+  } catch (error) {
+    const reason =
+      error instanceof SecretUnreadableError
+        ? error.message
+        : `Cannot read the secret: ${error instanceof Error ? error.name : 'unknown error'}`;
+    return { ok: false, finding: makeFinding('SECRET_UNREADABLE', `${reason}.`) };
+  }
+  let fields: unknown;
+  try {
+    fields = JSON.parse(loaded.text);
+  } catch {
+    // The parser's own message quotes the text, so it is never shown.
+    return {
+      ok: false,
+      finding: makeFinding(
+        'SECRET_INVALID',
+        'The secret is not valid JSON; it must be a JSON object (see the README for the fields of each exchange).',
+      ),
+    };
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    return {
+      ok: false,
+      finding: makeFinding('SECRET_INVALID', 'The secret must be a JSON object (see the README for the fields of each exchange).'),
+    };
+  const record = fields as Record<string, unknown>;
+  let createdAtField: Date | null = null;
+  if (record.createdAt !== undefined) {
+    const parsed = typeof record.createdAt === 'string' ? new Date(record.createdAt) : null;
+    if (!parsed || Number.isNaN(parsed.getTime()))
+      return {
+        ok: false,
+        finding: makeFinding(
+          'SECRET_INVALID',
+          'The secret field "createdAt" must be an ISO date such as "2026-11-01" or "2026-11-01T09:00:00Z".',
+        ),
+      };
+    createdAtField = parsed;
+  }
+  return { ok: true, loaded, fields: record, createdAtField };
+}
+
+/** The secret's string values (what must never be shown), except the `createdAt` date. */
+export function stringValues(record: Record<string, unknown>): string[] {
+  return Object.entries(record).flatMap(([field, value]) => (field !== 'createdAt' && typeof value === 'string' ? [value] : []));
+}
