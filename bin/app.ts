@@ -8,6 +8,8 @@ import { KeyHealthStack } from '../lib/key-health-stack';
 export const CONFIG_CONTEXT_KEY = 'keyHealth';
 /** The context key naming customer managed KMS keys of the secrets, comma-separated (or a list in cdk.json). */
 export const KMS_KEYS_CONTEXT_KEY = 'keyHealthKmsKeyArn';
+/** The context key that turns on the static egress address (`-c keyHealthStaticEgress=true`). */
+export const STATIC_EGRESS_CONTEXT_KEY = 'keyHealthStaticEgress';
 /** The stack's name in `cdk deploy`. */
 export const STACK_NAME = 'KeyHealth';
 
@@ -48,6 +50,17 @@ export function readKmsKeyArns(app: App): string[] {
   return list.map((arn) => arn.trim()).filter((arn) => arn !== '');
 }
 
+/** Whether `keyHealthStaticEgress` asks for static egress: `true` or `false` (text from `-c`, or a boolean in cdk.json); unset is false. */
+export function readStaticEgress(app: App): boolean {
+  const raw: unknown = app.node.tryGetContext(STATIC_EGRESS_CONTEXT_KEY);
+  if (raw === undefined || raw === false || raw === 'false') return false;
+  if (raw === true || raw === 'true') return true;
+  throw new ConfigError(
+    [`${STATIC_EGRESS_CONTEXT_KEY}: must be true or false (-c ${STATIC_EGRESS_CONTEXT_KEY}=true), got ${JSON.stringify(raw)}`],
+    'context',
+  );
+}
+
 /** Validates the context config like the CLI does and adds the stack; throws {@link ConfigError} naming every problem by JSON path. */
 export function buildKeyHealthApp(app: App): KeyHealthStack {
   const config = parseConfig(readConfigContext(app), { requireSecretId: true, source: CONFIG_SOURCE });
@@ -55,6 +68,7 @@ export function buildKeyHealthApp(app: App): KeyHealthStack {
     description: 'key-health: scheduled checks of exchange API keys with SNS alerts',
     config,
     secretsKeyArns: readKmsKeyArns(app),
+    staticEgress: readStaticEgress(app),
   });
 }
 

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -8,6 +9,29 @@ import type { Config } from '../lambda/config';
 import { ConfigError } from '../lambda/errors';
 import { CHECKER_ENTRY, CHECKER_ESBUILD, CHECKER_HANDLER } from './checker-bundling';
 import { MAX_CONFIG_ENV_BYTES, serializeLambdaConfig } from './lambda-config';
+
+/** Where in a VPC the checker runs. */
+export interface CheckerNetwork {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
+  /** The subnets of its network interfaces; they need a route to the internet. */
+  readonly subnets: ec2.SubnetSelection;
+  /** The one security group of its network interfaces. */
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/**
+ * The EC2 actions Lambda needs in a function's role to attach it to a VPC: the Lambda developer
+ * guide's list, the same as AWSLambdaVPCAccessExecutionRole without its log rights.
+ */
+export const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
 
 /** Properties of {@link CheckerFunction}. */
 export interface CheckerFunctionProps {
@@ -42,6 +66,11 @@ export interface CheckerFunctionProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Runs the function in a VPC; its role then also gets {@link NETWORK_INTERFACE_ACTIONS}.
+   * @default - no VPC: Lambda's own network and its shared, changing addresses
+   */
+  readonly network?: CheckerNetwork;
 }
 
 /**
@@ -110,6 +139,26 @@ export class CheckerFunction extends Construct {
         externalModules: [...CHECKER_ESBUILD.externalModules],
         format: nodejs.OutputFormat.CJS,
       },
+      ...(props.network && {
+        vpc: props.network.vpc,
+        vpcSubnets: props.network.subnets,
+        securityGroups: [props.network.securityGroup],
+      }),
+    });
+    if (props.network) this.allowNetworkInterfaces();
+  }
+
+  private allowNetworkInterfaces(): void {
+    const policy = new iam.Policy(this, 'NetworkInterfaces', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ sid: 'ManageNetworkInterfaces', actions: [...NETWORK_INTERFACE_ACTIONS], resources: ['*'] })],
+    });
+    // Lambda checks these rights when the function is created with its VPC settings.
+    this.function.node.addDependency(policy);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Lambda needs these six network-interface actions to attach the function to its VPC; ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets work only on Resource "*", and the interfaces do not exist (so have no ARN) before Lambda creates them. This policy holds only that statement, the same actions as AWSLambdaVPCAccessExecutionRole minus its log rights.',
     });
   }
 }

@@ -9,6 +9,7 @@ import { CheckerDashboard } from './checker-dashboard';
 import { CheckerFunction } from './checker-function';
 import { grantSecretsRead } from './secret-access';
 import { StateTable } from './state-table';
+import { StaticEgress } from './static-egress';
 
 /** Properties of {@link KeyHealthStack}. */
 export interface KeyHealthStackProps extends StackProps {
@@ -25,6 +26,12 @@ export interface KeyHealthStackProps extends StackProps {
    * @default lambda/handler.ts
    */
   readonly checkerEntry?: string;
+  /**
+   * Runs the checker in a VPC whose outbound traffic leaves from one Elastic IP (output `EgressIp`),
+   * for keys restricted to an IP allow-list; costs a NAT gateway and a public IPv4 address.
+   * @default false
+   */
+  readonly staticEgress?: boolean;
 }
 
 /**
@@ -43,10 +50,13 @@ export class KeyHealthStack extends Stack {
   readonly alarms: CheckerAlarms;
   /** The dashboard of the keys' metrics and the checker's health. */
   readonly dashboard: CheckerDashboard;
+  /** The VPC and fixed address the checker's traffic leaves from, when `staticEgress` is on. */
+  readonly egress?: StaticEgress;
 
   constructor(scope: Construct, id: string, props: KeyHealthStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const staticEgress = props.staticEgress ?? false;
 
     this.alerts = new AlertTopic(this, 'Alerts', {
       emails: config.alerts.emails,
@@ -54,11 +64,14 @@ export class KeyHealthStack extends Stack {
       smsMinSeverity: config.alerts.smsMinSeverity,
     });
     this.state = new StateTable(this, 'State');
+    const egress = staticEgress ? new StaticEgress(this, 'Egress') : undefined;
+    this.egress = egress;
     this.checker = new CheckerFunction(this, 'Checker', {
       config,
       alertTopicArn: this.alerts.topic.topicArn,
       stateTableName: this.state.table.tableName,
       ...(props.checkerEntry !== undefined && { entry: props.checkerEntry }),
+      ...(egress && { network: { vpc: egress.vpc, subnets: egress.subnets, securityGroup: egress.securityGroup } }),
     });
     this.alerts.grantPublish(this.checker.role);
     grantSecretsRead(this.checker.role, config.keys, props.secretsKeyArns);
@@ -92,5 +105,10 @@ export class KeyHealthStack extends Stack {
       description: 'Checks every key now without alerting or changing state; the report lands in out.json',
       value: `aws lambda invoke --function-name ${this.checker.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"dryRun":true}' out.json`,
     });
+    if (egress)
+      new CfnOutput(this, 'EgressIp', {
+        description: "The checker's outbound address: add it to each exchange key's IP allow-list",
+        value: egress.address.attrPublicIp,
+      });
   }
 }

@@ -2,9 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildKeyHealthApp } from '../../bin/app';
+import type { KeyHealthStack } from '../../lib/key-health-stack';
 import { CDK_JSON_CONTEXT } from './stack-fixture';
 
 interface ValidationReport {
@@ -46,6 +48,17 @@ describe('cdk-nag AwsSolutions', () => {
   it('finds nothing to acknowledge in the stack, with or without a customer key for the secrets', () => {
     expect(nagFindings({})).toEqual([]);
     expect(nagFindings({ keyHealthKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0b5a7a9e-6a6f-4c1e-9f1e-2b7c4d0a1e11' })).toEqual([]);
+  });
+
+  it('finds nothing to acknowledge with static egress on', () => {
+    expect(nagFindings({ keyHealthStaticEgress: 'true' })).toEqual([]);
+  });
+
+  it('still reports a wildcard resource anywhere but the network-interface policy when static egress is on', () => {
+    const findings = nagFindings({ keyHealthStaticEgress: 'true' }, (stack) =>
+      (stack as KeyHealthStack).checker.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] })),
+    );
+    expect(findings).toEqual(['AwsSolutions-IAM5[Resource::*] at KeyHealth/Checker/Role/DefaultPolicy/Resource']);
   });
 
   it('is active: a topic without an SSL-only policy is reported', () => {

@@ -181,6 +181,15 @@ describe('KeyHealthStack', () => {
       expect(logGroup.DeletionPolicy).toBe('Delete');
     });
 
+    it('runs outside any VPC by default: no EC2 resource, no VpcConfig, no EgressIp output', () => {
+      const types = Object.values(example.json.Resources).map((r) => r.Type);
+      expect(types.filter((type) => type.startsWith('AWS::EC2::'))).toEqual([]);
+      expect(types).toContain('AWS::Lambda::Function');
+      expect(single(example.json, 'AWS::Lambda::Function').Properties).not.toHaveProperty('VpcConfig');
+      expect(example.json.Outputs).not.toHaveProperty('EgressIp');
+      expect(example.stack.egress).toBeUndefined();
+    });
+
     it('stops synth when the config does not fit in the function environment', () => {
       const keys = Array.from({ length: 40 }, (_, i) => ({
         name: `key-${i}`,
