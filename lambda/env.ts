@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { type Config, parseConfig } from './config';
 import { ConfigError } from './errors';
 
@@ -24,10 +26,23 @@ export type EnvVars = Readonly<Record<string, string | undefined>>;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2,}(-[a-z]+)+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
-/** Reads and validates every variable, then throws one {@link EnvError} naming each missing or malformed one. */
-export function readLambdaEnv(env: EnvVars): LambdaEnv {
+/** Options for {@link readLambdaEnv}. */
+export interface ReadLambdaEnvOptions {
+  /**
+   * The directory KEY_HEALTH_CONFIG_FILE is relative to.
+   * @default the handler's directory (in the deployed bundle, LAMBDA_TASK_ROOT)
+   */
+  readonly configDir?: string;
+}
+
+/**
+ * Reads and validates every variable, then throws one {@link EnvError} naming each missing or malformed
+ * one. The config is either KEY_HEALTH_CONFIG (the JSON) or KEY_HEALTH_CONFIG_FILE (a file in the
+ * function's bundle, for configs too large for Lambda's 4 KB environment); exactly one must be set.
+ */
+export function readLambdaEnv(env: EnvVars, options: ReadLambdaEnvOptions = {}): LambdaEnv {
   const problems: string[] = [];
-  const config = readVar(env, 'KEY_HEALTH_CONFIG', parseConfigVar, problems);
+  const config = readConfig(env, options.configDir ?? __dirname, problems);
   const alertTopicArn = readVar(env, 'ALERT_TOPIC_ARN', parseTopicArn, problems);
   const stateTableName = readVar(env, 'STATE_TABLE_NAME', parseTableName, problems);
   if (problems.length > 0 || config === undefined || alertTopicArn === undefined || stateTableName === undefined)
@@ -60,7 +75,45 @@ export function readVar<T>(
   }
 }
 
-function parseConfigVar(raw: string): Config {
+const isSet = (raw: string | undefined): boolean => raw !== undefined && raw.trim() !== '';
+
+function readConfig(env: EnvVars, configDir: string, problems: string[]): Config | undefined {
+  const inline = isSet(env.KEY_HEALTH_CONFIG);
+  const file = isSet(env.KEY_HEALTH_CONFIG_FILE);
+  if (inline && file) {
+    problems.push(
+      'KEY_HEALTH_CONFIG, KEY_HEALTH_CONFIG_FILE: both are set; set exactly one (the config as JSON, or the name of its file in the bundle)',
+    );
+    return undefined;
+  }
+  if (!inline && !file) {
+    problems.push('KEY_HEALTH_CONFIG: is not set, nor is KEY_HEALTH_CONFIG_FILE; set exactly one of them');
+    return undefined;
+  }
+  return inline
+    ? readVar(env, 'KEY_HEALTH_CONFIG', (raw) => parseConfigJson(raw, 'KEY_HEALTH_CONFIG'), problems)
+    : readVar(env, 'KEY_HEALTH_CONFIG_FILE', (raw) => readConfigFile(raw.trim(), configDir), problems);
+}
+
+function readConfigFile(name: string, configDir: string): Config {
+  if (isAbsolute(name) || name.split(/[\\/]/).includes('..'))
+    throw new Error(`must name a file inside the function's bundle, without ".." or a leading "/", got ${JSON.stringify(name)}`);
+  let text: string;
+  try {
+    text = readFileSync(join(configDir, name), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${name} in ${configDir} (${code ?? (error instanceof Error ? error.message : String(error))})`);
+  }
+  try {
+    return parseConfigJson(text, `KEY_HEALTH_CONFIG_FILE ${name}`);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.problems.map((problem) => `${name}: ${problem}`));
+    throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function parseConfigJson(raw: string, source: string): Config {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -69,7 +122,7 @@ function parseConfigVar(raw: string): Config {
     const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
     throw new Error(`is not valid JSON${position ? ` (error at position ${position})` : ''}`);
   }
-  return parseConfig(json, { requireSecretId: true, source: 'KEY_HEALTH_CONFIG' });
+  return parseConfig(json, { requireSecretId: true, source });
 }
 
 function parseTopicArn(raw: string): string {

@@ -34,6 +34,8 @@ export interface HandlerDeps {
   readonly dynamodb: DynamoDBClient;
   /** @default process.env */
   readonly env?: EnvVars;
+  /** The directory KEY_HEALTH_CONFIG_FILE is relative to. @default the handler's directory */
+  readonly configDir?: string;
   /** @default NODE_HTTP_RUNTIME */
   readonly http?: HttpRuntime;
   /** @default the engine's DEFAULT_RETRY */
@@ -85,7 +87,7 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
   });
 
   return async (event, context) => {
-    env ??= readLambdaEnv(deps.env ?? process.env);
+    env ??= readLambdaEnv(deps.env ?? process.env, { configDir: deps.configDir });
     store ??= new DynamoAlertStateStore(deps.dynamodb, env.stateTableName);
     const { config, alertTopicArn } = env;
     const request = parseInvocation(event, config);

@@ -6,9 +6,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Config } from '../lambda/config';
-import { ConfigError } from '../lambda/errors';
 import { CHECKER_ENTRY, CHECKER_ESBUILD, CHECKER_HANDLER } from './checker-bundling';
-import { MAX_CONFIG_ENV_BYTES, serializeLambdaConfig } from './lambda-config';
+import { CONFIG_FILE_NAME, lambdaConfigDelivery, writeFileCommands } from './lambda-config';
 
 /** Where in a VPC the checker runs. */
 export interface CheckerNetwork {
@@ -32,6 +31,28 @@ export const NETWORK_INTERFACE_ACTIONS = [
   'ec2:AssignPrivateIpAddresses',
   'ec2:UnassignPrivateIpAddresses',
 ] as const;
+
+/**
+ * Writes the config file next to the bundled handler after esbuild. The asset hash is computed from
+ * the bundle's output (NodejsFunction's default), so a changed config is a changed asset and
+ * redeploys the function; CDK's per-app bundle cache is keyed by the bundling options, which hold
+ * these commands, so two configs never share a bundle.
+ */
+class ConfigFileHook implements nodejs.ICommandHooks {
+  constructor(private readonly content: string) {}
+
+  beforeBundling(): string[] {
+    return [];
+  }
+
+  beforeInstall(): string[] {
+    return [];
+  }
+
+  afterBundling(_inputDir: string, outputDir: string): string[] {
+    return writeFileCommands(`${outputDir}/${CONFIG_FILE_NAME}`, this.content);
+  }
+}
 
 /** Properties of {@link CheckerFunction}. */
 export interface CheckerFunctionProps {
@@ -87,12 +108,7 @@ export class CheckerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: CheckerFunctionProps) {
     super(scope, id);
-    const configJson = serializeLambdaConfig(props.config);
-    const configBytes = Buffer.byteLength(configJson);
-    if (configBytes > MAX_CONFIG_ENV_BYTES)
-      throw new ConfigError([
-        `keys: the config takes ${configBytes} bytes in the function's environment (KEY_HEALTH_CONFIG), over the ${MAX_CONFIG_ENV_BYTES} that fit in Lambda's 4 KB limit; check fewer keys per stack`,
-      ]);
+    const configDelivery = lambdaConfigDelivery(props.config);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -126,7 +142,7 @@ export class CheckerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        KEY_HEALTH_CONFIG: configJson,
+        ...configDelivery.environment,
         ALERT_TOPIC_ARN: props.alertTopicArn,
         STATE_TABLE_NAME: props.stateTableName,
       },
@@ -138,6 +154,7 @@ export class CheckerFunction extends Construct {
         sourceMap: CHECKER_ESBUILD.sourceMap,
         externalModules: [...CHECKER_ESBUILD.externalModules],
         format: nodejs.OutputFormat.CJS,
+        ...(configDelivery.kind === 'file' && { commandHooks: new ConfigFileHook(configDelivery.content) }),
       },
       ...(props.network && {
         vpc: props.network.vpc,

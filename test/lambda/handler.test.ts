@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -50,7 +52,7 @@ function contextOf(remainingMs = 30_000): LambdaContext {
   return { getRemainingTimeInMillis: () => remainingMs, functionName: 'key-health-checker', awsRequestId: 'req-1' };
 }
 
-function setUp(env: Record<string, string | undefined>, options: { lazySns?: () => Promise<SNSClient> } = {}) {
+function setUp(env: Record<string, string | undefined>, options: { lazySns?: () => Promise<SNSClient>; configDir?: string } = {}) {
   const logs: LogEntry[] = [];
   const metrics: string[] = [];
   const handler = createHandler({
@@ -58,6 +60,7 @@ function setUp(env: Record<string, string | undefined>, options: { lazySns?: () 
     sns: options.lazySns ?? new SNSClient({ region: 'us-east-1' }),
     dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
     env,
+    configDir: options.configDir,
     retry: { ...DEFAULT_RETRY, backoffMs: 10 },
     log: (entry) => logs.push(entry),
     emitMetric: (line) => metrics.push(line),
@@ -94,7 +97,7 @@ describe('handler environment', () => {
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(EnvError);
     expect((failure as EnvError).problems).toEqual([
-      'KEY_HEALTH_CONFIG: is not set',
+      'KEY_HEALTH_CONFIG: is not set, nor is KEY_HEALTH_CONFIG_FILE; set exactly one of them',
       'ALERT_TOPIC_ARN: is not set',
       'STATE_TABLE_NAME: is not set',
     ]);
@@ -184,6 +187,23 @@ describe('handler', () => {
     expect(line).toMatchObject({ name: 'healthy', exchange: 'coinbase-exchange', status: 'ok', codes: [], requestId: 'req-1' });
     expect(typeof line?.offsetMs).toBe('number');
     expect(typeof line?.latencyMs).toBe('number');
+  });
+
+  it('reads a config given as a file in its directory (KEY_HEALTH_CONFIG_FILE) and checks its keys', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'key-health-handler-'));
+    try {
+      writeFileSync(path.join(dir, 'key-health-config.json'), configJson(sim.origin, ['healthy', 'bad-passphrase']));
+      const { KEY_HEALTH_CONFIG: _inline, ...rest } = env;
+      const { handler } = setUp({ ...rest, KEY_HEALTH_CONFIG_FILE: 'key-health-config.json' }, { configDir: dir });
+      const report = await handler({}, contextOf());
+      expect(report.results.map((r) => [r.name, r.status])).toEqual([
+        ['healthy', 'ok'],
+        ['bad-passphrase', 'critical'],
+      ]);
+      expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes one embedded-metric line per key on a scheduled run and none on a dry run', async () => {

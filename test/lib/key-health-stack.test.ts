@@ -190,15 +190,26 @@ describe('KeyHealthStack', () => {
       expect(example.stack.egress).toBeUndefined();
     });
 
-    it('stops synth when the config does not fit in the function environment', () => {
-      const keys = Array.from({ length: 40 }, (_, i) => ({
+    const manyKeys = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({
         name: `key-${i}`,
         exchange: 'coinbase-exchange',
         secretId: `trading/exchange-key-number-${i}`,
         expect: { trade: false, ipRestricted: true },
       }));
-      expect(() => synth({ keyHealth: exampleWith({ keys }) })).toThrow(
-        /KEY_HEALTH_CONFIG\), over the 3072 that fit in Lambda's 4 KB limit/,
+
+    it('names a config too large for the environment by KEY_HEALTH_CONFIG_FILE instead of passing it', () => {
+      const { template, json } = synth({ keyHealth: exampleWith({ keys: manyKeys(100) }) });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: { KEY_HEALTH_CONFIG_FILE: 'key-health-config.json', KEY_HEALTH_CONFIG: Match.absent() } },
+      });
+      const variables = (single(json, 'AWS::Lambda::Function').Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(Object.keys(variables).sort()).toEqual(['ALERT_TOPIC_ARN', 'KEY_HEALTH_CONFIG_FILE', 'STATE_TABLE_NAME']);
+    });
+
+    it('stops synth when the config is too large even for the bundle', () => {
+      expect(() => synth({ keyHealth: exampleWith({ keys: manyKeys(1600) }) })).toThrow(
+        /the config takes \d+ bytes in the function's bundle \(key-health-config\.json\), over the limit of 262144/,
       );
     });
   });

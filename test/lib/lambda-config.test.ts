@@ -1,5 +1,17 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig } from '../../lambda/config';
-import { serializeLambdaConfig } from '../../lib/lambda-config';
+import { ConfigError } from '../../lambda/errors';
+import {
+  CONFIG_FILE_NAME,
+  lambdaConfigDelivery,
+  MAX_CONFIG_ENV_BYTES,
+  MAX_CONFIG_FILE_BYTES,
+  serializeLambdaConfig,
+  writeFileCommands,
+} from '../../lib/lambda-config';
 
 const parse = (raw: unknown) => parseConfig(raw, { requireSecretId: true });
 
@@ -52,5 +64,65 @@ describe('serializeLambdaConfig', () => {
       concurrency: 100,
       keys: [{ name: 'a', exchange: 'coinbase-exchange', secretId: 's/a' }],
     });
+  });
+});
+
+describe('lambdaConfigDelivery', () => {
+  const withKeys = (count: number) =>
+    parse({
+      keys: Array.from({ length: count }, (_, i) => ({ name: `key-${i}`, exchange: 'coinbase-exchange', secretId: `trading/key-${i}` })),
+    });
+
+  it('keeps a config that fits in the environment there', () => {
+    const config = withKeys(1);
+    const delivery = lambdaConfigDelivery(config);
+    expect(delivery).toEqual({
+      kind: 'environment',
+      environment: { KEY_HEALTH_CONFIG: serializeLambdaConfig(config) },
+      bytes: delivery.bytes,
+    });
+    expect(delivery.bytes).toBeLessThanOrEqual(MAX_CONFIG_ENV_BYTES);
+  });
+
+  it('ships a larger config as the file named by KEY_HEALTH_CONFIG_FILE', () => {
+    const config = withKeys(100);
+    const delivery = lambdaConfigDelivery(config);
+    expect(delivery).toEqual({
+      kind: 'file',
+      environment: { KEY_HEALTH_CONFIG_FILE: CONFIG_FILE_NAME },
+      content: serializeLambdaConfig(config),
+      bytes: Buffer.byteLength(serializeLambdaConfig(config)),
+    });
+    expect(delivery.bytes).toBeGreaterThan(MAX_CONFIG_ENV_BYTES);
+  });
+
+  it('refuses a config over the file limit, with its size', () => {
+    const config = withKeys(3500);
+    const bytes = Buffer.byteLength(serializeLambdaConfig(config));
+    expect(bytes).toBeGreaterThan(MAX_CONFIG_FILE_BYTES);
+    expect(() => lambdaConfigDelivery(config)).toThrow(ConfigError);
+    expect(() => lambdaConfigDelivery(config)).toThrow(`the config takes ${bytes} bytes in the function's bundle`);
+  });
+});
+
+describe('writeFileCommands', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the exact content through bash, in chunks under the argument limit, into a path with quotes and spaces', () => {
+    const dir = mkdtempSync(join(tmpdir(), "key-health it's $HOME `x` "));
+    dirs.push(dir);
+    const file = join(dir, CONFIG_FILE_NAME);
+    // Over one chunk, with characters a shell would expand if they reached it unencoded.
+    const content = `{"text": "${'$(rm -rf /) `id` \'quoted\' "dq" ü €'.repeat(2_000)}"}`;
+    const commands = writeFileCommands(file, content);
+    expect(commands).toHaveLength(2);
+    for (const command of commands) {
+      expect(Buffer.byteLength(command)).toBeLessThan(128 * 1024);
+      execFileSync('bash', ['-c', command]);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(content);
   });
 });
