@@ -19,10 +19,20 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-async function check(adapter: ExchangeAdapter<unknown>, options: { cache?: CredentialCache; passphrase?: string } = {}) {
-  const [key] = parseConfig({ keys: [{ name: 'k', exchange: 'coinbase-exchange', secretId: 'k', baseUrl: sim.origin }] }).keys;
+interface CheckOptions {
+  cache?: CredentialCache;
+  passphrase?: string;
+  warnDays?: number;
+  versionCreatedAt?: Date;
+}
+
+async function check(adapter: ExchangeAdapter<unknown>, options: CheckOptions = {}) {
+  const rotation = options.warnDays === undefined ? {} : { rotation: { maxAgeDays: 90, warnDays: options.warnDays } };
+  const [key] = parseConfig({ keys: [{ name: 'k', exchange: 'coinbase-exchange', secretId: 'k', baseUrl: sim.origin, ...rotation }] }).keys;
   if (!key) throw new Error('no key');
-  const secrets = new MemorySecrets().set('k', { apiKey: 'k', apiSecret: SECRET, passphrase: options.passphrase ?? 'p4ss' });
+  const secret = { apiKey: 'k', apiSecret: SECRET, passphrase: options.passphrase ?? 'p4ss' };
+  const meta = options.versionCreatedAt ? { versionCreatedAt: options.versionCreatedAt } : {};
+  const secrets = new MemorySecrets().set('k', secret, meta);
   const runtime = {
     http: NODE_HTTP_RUNTIME,
     secrets,
@@ -83,5 +93,44 @@ describe('checkKey', () => {
     expect(cache.size).toBe(CREDENTIAL_CACHE_SIZE);
     expect(cache.has('old-0')).toBe(false);
     expect(cache.has('old-1')).toBe(true);
+  });
+});
+
+const DAY = 86_400_000;
+/** A key created now whose warnDays is 7, so expiry boundaries are easy to place. */
+const EXPIRY_KEY: CheckOptions = { warnDays: 7, versionCreatedAt: new Date() };
+
+describe('checkKey with an exchange-side expiry', () => {
+  /** Coinbase Exchange with its probes also reporting an expiry, as a future adapter would. */
+  function expiringIn(offsetMs: number | null): ExchangeAdapter<unknown> {
+    const base = coinbaseExchange as ExchangeAdapter<unknown>;
+    return {
+      ...base,
+      probes: (key) =>
+        base.probes(key).map((probe) => ({
+          ...probe,
+          read: (body, k) => ({
+            ...probe.read(body, k),
+            exchangeExpiresAt: offsetMs === null ? null : new Date(Date.now() + offsetMs).toISOString(),
+          }),
+        })),
+    };
+  }
+
+  it.each([
+    ['in 3 days (within the key warnDays 7)', 3 * DAY, ['KEY_EXPIRING'], 'warning'],
+    ['in 8 days (outside warnDays 7)', 8 * DAY, [], 'ok'],
+    ['a day ago', -DAY, ['KEY_EXPIRED'], 'critical'],
+  ])('reports an expiry %s once, with exchangeExpiresAt', async (_, offsetMs, expected, status) => {
+    const result = await check(expiringIn(offsetMs), EXPIRY_KEY);
+    expect(result.findings.map((f) => f.code)).toEqual(expected);
+    expect(result.status).toBe(status);
+    expect(Math.abs(Date.parse(result.expiry.exchangeExpiresAt ?? '') - (Date.now() + offsetMs))).toBeLessThan(60_000);
+  });
+
+  it('reports no expiry finding and a null exchangeExpiresAt when the exchange tells none', async () => {
+    const result = await check(expiringIn(null), EXPIRY_KEY);
+    expect(result.findings).toEqual([]);
+    expect(result.expiry).toEqual({ keyAgeDays: 0, nextRotationAt: expect.any(String), exchangeExpiresAt: null });
   });
 });
