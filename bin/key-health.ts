@@ -2,7 +2,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerSource } from '../lambda/aws/secrets-manager';
 import { runCli } from '../lambda/cli/main';
-import { NODE_HTTP_RUNTIME } from '../lambda/http/node-transport';
+import { SYSTEM_CLOCK } from '../lambda/clock';
+import { nodeTransport } from '../lambda/http/node-transport';
 
 void runCli(
   process.argv.slice(2),
@@ -14,7 +15,8 @@ void runCli(
     isTty: process.stdout.isTTY === true,
   },
   {
-    http: NODE_HTTP_RUNTIME,
+    transport: nodeTransport,
+    clock: SYSTEM_CLOCK,
     // Built only when a key names a secretId: the default credential chain (AWS_PROFILE, AWS_REGION, roles).
     remoteSecrets: () => new SecretsManagerSource(new SecretsManagerClient({})),
   },

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors';
 import { EXCHANGE_IDS, type ExchangeId, HAS_SANDBOX, SUPPORTED_EXCHANGE_IDS } from './exchanges/ids';
-import type { Severity } from './findings';
+import { SEVERITIES, type Severity } from './findings';
 
 /** What a key is expected to be allowed to do; `undefined` means no opinion. */
 export interface Expect {
@@ -71,7 +71,6 @@ const DEFAULT_ALERTS: AlertsConfig = {
   unknownAfterRuns: 3,
 };
 
-const SEVERITIES: readonly Severity[] = ['warning', 'unknown', 'critical'];
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164 = /^\+[1-9][0-9]{6,14}$/;
@@ -124,6 +123,19 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): C
   }
   if (problems.length > 0) throw new ConfigError(problems, options.source);
   return { schedule, alerts, concurrency, keys };
+}
+
+/**
+ * The keys named in `only` (all when it is absent or empty), in config order; throws one error
+ * naming every unknown name and the configured ones.
+ */
+export function selectKeys(keys: readonly KeyConfig[], only: readonly string[] | undefined): KeyConfig[] {
+  if (!only || only.length === 0) return [...keys];
+  const known = new Set(keys.map((k) => k.name));
+  const unknown = only.filter((name) => !known.has(name));
+  if (unknown.length > 0)
+    throw new ConfigError([`unknown key name(s) ${unknown.map(quote).join(', ')}; configured: ${[...known].join(', ')}`], 'key selection');
+  return keys.filter((k) => only.includes(k.name));
 }
 
 interface KeyDefaults {

@@ -1,15 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { type Config, parseConfig } from './config';
-import { ConfigError } from './errors';
-
-/** The Lambda's environment is unusable; `problems` holds one `VARIABLE: what is wrong` line each. */
-export class EnvError extends Error {
-  override readonly name = 'EnvError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid Lambda environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
+import { ConfigError, EnvError, messageOf } from './errors';
 
 /** What the Lambda reads from its environment (DESIGN.md §7). */
 export interface LambdaEnv {
@@ -70,7 +62,7 @@ export function readVar<T>(
     return parse(raw);
   } catch (error) {
     if (error instanceof ConfigError) for (const problem of error.problems) problems.push(`${name}: ${problem}`);
-    else problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    else problems.push(`${name}: ${messageOf(error)}`);
     return undefined;
   }
 }
@@ -103,13 +95,13 @@ function readConfigFile(name: string, configDir: string): Config {
     text = readFileSync(join(configDir, name), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${name} in ${configDir} (${code ?? (error instanceof Error ? error.message : String(error))})`);
+    throw new Error(`cannot read ${name} in ${configDir} (${code ?? messageOf(error)})`);
   }
   try {
     return parseConfigJson(text, `KEY_HEALTH_CONFIG_FILE ${name}`);
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(error.problems.map((problem) => `${name}: ${problem}`));
-    throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${name}: ${messageOf(error)}`);
   }
 }
 

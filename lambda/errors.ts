@@ -1,43 +1,149 @@
+import type { FindingCode } from './findings';
+
+/** What a caller needs to decide about an error without testing its class. */
+export interface ErrorTraits {
+  /** Trying the same operation again may succeed (a timeout, a dropped connection, throttling). */
+  readonly retryable?: boolean;
+  /** The finding a key check reports when this error stops it; `null` when it is not about one key. */
+  readonly finding?: FindingCode | null;
+  readonly cause?: unknown;
+}
+
+/**
+ * The base of every error key-health throws: it says whether a retry may help and which finding it
+ * becomes, so callers decide on those facts instead of on the class (as Powertools and ky do).
+ */
+export class KeyHealthError extends Error {
+  override readonly name: string = 'KeyHealthError';
+  readonly retryable: boolean;
+  readonly finding: FindingCode | null;
+
+  constructor(message: string, traits: ErrorTraits = {}) {
+    super(message, traits.cause === undefined ? undefined : { cause: traits.cause });
+    this.retryable = traits.retryable ?? false;
+    this.finding = traits.finding ?? null;
+  }
+}
+
 /** A configuration that cannot be used; `problems` holds one `path: what is wrong` line each. */
-export class ConfigError extends Error {
+export class ConfigError extends KeyHealthError {
   override readonly name = 'ConfigError';
   constructor(
     readonly problems: readonly string[],
     source = 'config',
   ) {
-    super(`Invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`Invalid ${source}:\n${listProblems(problems)}`);
   }
 }
 
+/** The Lambda's environment is unusable; `problems` holds one `VARIABLE: what is wrong` line each. */
+export class EnvError extends KeyHealthError {
+  override readonly name = 'EnvError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid Lambda environment:\n${listProblems(problems)}`);
+  }
+}
+
+/** The event is neither the schedule's event nor a valid manual run; the message says what to send instead. */
+export class InvalidEventError extends KeyHealthError {
+  override readonly name = 'InvalidEventError';
+}
+
 /** The exchange did not answer in time. */
-export class RequestTimeoutError extends Error {
+export class RequestTimeoutError extends KeyHealthError {
   override readonly name = 'RequestTimeoutError';
   constructor(
     readonly method: string,
     readonly path: string,
     readonly timeoutMs: number,
   ) {
-    super(`Request timed out after ${timeoutMs} ms: ${method} ${path}`);
+    super(`Request timed out after ${timeoutMs} ms: ${method} ${path}`, { retryable: true, finding: 'EXCHANGE_UNAVAILABLE' });
   }
 }
 
 /** The request never got an HTTP answer (DNS, refused, reset, TLS). */
-export class NetworkError extends Error {
+export class NetworkError extends KeyHealthError {
   override readonly name = 'NetworkError';
   constructor(
     readonly method: string,
     readonly path: string,
     detail: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown } = {},
   ) {
-    super(`Request failed: ${method} ${path}: ${detail}`, options);
+    super(`Request failed: ${method} ${path}: ${detail}`, { retryable: true, finding: 'EXCHANGE_UNAVAILABLE', cause: options.cause });
   }
 }
 
 /** The run's deadline passed before the work was done. */
-export class DeadlineExceededError extends Error {
+export class DeadlineExceededError extends KeyHealthError {
   override readonly name = 'DeadlineExceededError';
   constructor(what: string) {
-    super(`Run deadline reached before ${what}`);
+    super(`Run deadline reached before ${what}`, { finding: 'EXCHANGE_UNAVAILABLE' });
   }
+}
+
+/** The secret could not be read: missing, access denied, KMS failure. Carries the reason, never the value. */
+export class SecretUnreadableError extends KeyHealthError {
+  override readonly name = 'SecretUnreadableError';
+  constructor(
+    readonly where: string,
+    readonly reason: string,
+    options: { retryable?: boolean } = {},
+  ) {
+    super(`Cannot read the secret ${where}: ${reason}`, { finding: 'SECRET_UNREADABLE', retryable: options.retryable ?? false });
+  }
+}
+
+/** A state table call failed for a reason other than a lost condition; names the table, the key and the AWS error. */
+export class AlertStateError extends KeyHealthError {
+  override readonly name = 'AlertStateError';
+  constructor(
+    readonly operation: string,
+    readonly key: string,
+    readonly awsError: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`Cannot ${operation} the alert state of key "${key}": ${awsError}`, { retryable: true, cause: options.cause });
+  }
+}
+
+/** An alert SNS did not accept; names the key and the AWS error, keeps the SDK error as `cause`. */
+export class AlertPublishError extends KeyHealthError {
+  override readonly name = 'AlertPublishError';
+  constructor(
+    readonly key: string,
+    readonly awsError: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`Cannot publish the alert for key "${key}": ${awsError}`, { retryable: true, cause: options.cause });
+  }
+}
+
+/** Some keys' alerts could not be delivered or their state not kept; every key was checked, the failures are named. */
+export class AlertDeliveryError extends KeyHealthError {
+  override readonly name = 'AlertDeliveryError';
+  readonly keys: readonly string[];
+  constructor(readonly failures: readonly { readonly key: string; readonly stage: string }[]) {
+    const keys = [...new Set(failures.map((f) => f.key))];
+    super(
+      `Alerts could not be delivered for ${keys.length} key(s): ${failures.map((f) => `${f.key} (${f.stage} failed)`).join(', ')}; every key was checked, see the log for the AWS errors`,
+      { retryable: true },
+    );
+    this.keys = keys;
+  }
+}
+
+/** The message of anything thrown, for text that goes on `what: why`. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `Name: message` of an error, without repeating a name the message already starts with. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.message.startsWith(error.name) ? error.message : `${error.name}: ${error.message}`;
+}
+
+function listProblems(problems: readonly string[]): string {
+  return problems.map((p) => `  - ${p}`).join('\n');
 }

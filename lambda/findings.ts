@@ -1,10 +1,19 @@
+/**
+ * Every status, best first: `ok` < `warning` < `unknown` < `critical` (unknown outranks warning: we
+ * could not tell whether the key works). The one place this order is written.
+ */
+export const STATUSES = ['ok', 'warning', 'unknown', 'critical'] as const;
+
+/** Status of a key or of a whole run. */
+export type Status = (typeof STATUSES)[number];
+
 /** Severity of one finding; a key's status is the worst severity among its findings. */
-export type Severity = 'warning' | 'unknown' | 'critical';
+export type Severity = Exclude<Status, 'ok'>;
 
-/** Status of a key or of a whole run: `ok` < `warning` < `unknown` < `critical`. */
-export type Status = 'ok' | Severity;
+/** Every severity, mildest first. */
+export const SEVERITIES: readonly Severity[] = STATUSES.filter((s): s is Severity => s !== 'ok');
 
-/** Every finding code of DESIGN.md §5 with its severity and the one remedy text used everywhere. */
+/** Every finding code with its severity and the one remedy text used everywhere (docs/contracts.md). */
 export const FINDING_CODES = {
   AUTH_INVALID_KEY: {
     severity: 'critical',
@@ -129,16 +138,29 @@ export function makeFinding(code: FindingCode, message: string): Finding {
   return { code, severity, message, remediation };
 }
 
-const STATUS_RANK: Record<Status, number> = { ok: 0, warning: 1, unknown: 2, critical: 3 };
+/** A status's rank: 0 for `ok` up to 3 for `critical`; what the metrics graph as the status level. */
+export function rankStatus(status: Status): number {
+  return STATUSES.indexOf(status);
+}
 
-/** Returns the worse of the given statuses (`ok` for none). */
+/** Returns the worst of the given statuses (`ok` for none). */
 export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 'ok';
-  for (const status of statuses) if (STATUS_RANK[status] > STATUS_RANK[worst]) worst = status;
+  for (const status of statuses) if (rankStatus(status) > rankStatus(worst)) worst = status;
   return worst;
 }
 
 /** Compares statuses by rank: negative when `a` is better than `b`. */
 export function compareStatus(a: Status, b: Status): number {
-  return STATUS_RANK[a] - STATUS_RANK[b];
+  return rankStatus(a) - rankStatus(b);
+}
+
+/** The status a list of findings adds up to: the worst severity among them, `ok` for none. */
+export function rateFindings(findings: readonly Finding[]): Status {
+  return worstStatus(findings.map((f) => f.severity));
+}
+
+/** Findings ordered worst first (stable among equals), as reports and alerts list them. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => compareStatus(b.severity, a.severity));
 }

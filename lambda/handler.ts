@@ -1,18 +1,20 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { type DeliveryFailure, deliverAlerts, PUBLISH_TIMEOUT_MS } from './alerts/deliver';
-import { VersionRecordingSecrets } from './alerts/secret-versions';
+import { deliverAlerts, PUBLISH_TIMEOUT_MS } from './alerts/deliver';
 import { SecretsManagerSource } from './aws/secrets-manager';
 import { DynamoAlertStateStore } from './aws/state-store';
-import type { RetryPolicy } from './engine/check-key';
+import { type Clock, SYSTEM_CLOCK } from './clock';
 import type { CredentialCache } from './engine/credential-cache';
 import { runChecks } from './engine/run-checks';
+import type { RetryPolicy } from './engine/runtime';
 import { type EnvVars, type LambdaEnv, readLambdaEnv } from './env';
+import { AlertDeliveryError } from './errors';
 import { ADAPTERS } from './exchanges/registry';
-import type { HttpRuntime } from './http/http-client';
-import { NODE_HTTP_RUNTIME } from './http/node-transport';
-import { parseInvocation, runDeadline } from './invocation';
+import type { Transport } from './http/http-client';
+import { nodeTransport } from './http/node-transport';
+import { computeRunDeadline, parseInvocation } from './invocation';
+import type { LogEntry, Logger } from './log';
 import { formatMetricLines, METRICS_NAMESPACE } from './metrics';
 import type { KeyResult, Report } from './report';
 
@@ -22,9 +24,6 @@ export interface LambdaContext {
   readonly functionName?: string;
   readonly awsRequestId?: string;
 }
-
-/** One structured log line. */
-export type LogEntry = { readonly level: 'INFO' | 'WARN' | 'ERROR'; readonly message: string } & Record<string, unknown>;
 
 /** What the handler runs on; the SDK clients are the test seam. */
 export interface HandlerDeps {
@@ -36,27 +35,16 @@ export interface HandlerDeps {
   readonly env?: EnvVars;
   /** The directory KEY_HEALTH_CONFIG_FILE is relative to. @default the handler's directory */
   readonly configDir?: string;
-  /** @default NODE_HTTP_RUNTIME */
-  readonly http?: HttpRuntime;
+  /** @default nodeTransport */
+  readonly transport?: Transport;
+  /** @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
   /** @default the engine's DEFAULT_RETRY */
   readonly retry?: RetryPolicy;
   /** @default one JSON line on stdout */
-  readonly log?: (entry: LogEntry) => void;
+  readonly log?: Logger;
   /** Where CloudWatch embedded-metric lines go. @default stdout */
   readonly emitMetric?: (line: string) => void;
-}
-
-/** Some keys' alerts could not be delivered or their state not kept; every key was checked, the failures are named. */
-export class AlertDeliveryError extends Error {
-  override readonly name = 'AlertDeliveryError';
-  readonly keys: readonly string[];
-  constructor(readonly failures: readonly DeliveryFailure[]) {
-    const keys = [...new Set(failures.map((f) => f.key))];
-    super(
-      `Alerts could not be delivered for ${keys.length} key(s): ${failures.map((f) => `${f.key} (${f.stage} failed)`).join(', ')}; every key was checked, see the log for the AWS errors`,
-    );
-    this.keys = keys;
-  }
 }
 
 /** A publish still running this close to the Lambda timeout is aborted, so the invocation fails with a message. */
@@ -69,7 +57,8 @@ const PUBLISH_RESERVE_MS = 1_000;
  * report; throws {@link AlertDeliveryError} after every key was tried if any delivery failed (not on a dry run).
  */
 export function createHandler(deps: HandlerDeps): (event: unknown, context: LambdaContext) => Promise<Report> {
-  const http = deps.http ?? NODE_HTTP_RUNTIME;
+  const transport = deps.transport ?? nodeTransport;
+  const clock = deps.clock ?? SYSTEM_CLOCK;
   const log = deps.log ?? writeLogLine;
   const emitMetric = deps.emitMetric ?? ((line: string) => process.stdout.write(`${line}\n`));
   let env: LambdaEnv | undefined;
@@ -91,24 +80,25 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
     store ??= new DynamoAlertStateStore(deps.dynamodb, env.stateTableName);
     const { config, alertTopicArn } = env;
     const request = parseInvocation(event, config);
-    const secrets = new VersionRecordingSecrets(secretsManager);
-    const report = await runChecks(config, {
-      http,
-      secrets,
+    const run = await runChecks(config, {
+      transport,
+      clock,
+      secrets: secretsManager,
       adapters: ADAPTERS,
-      deadlineAtMs: runDeadline(http.now(), context.getRemainingTimeInMillis()),
+      deadlineAtMs: computeRunDeadline(clock.now(), context.getRemainingTimeInMillis()),
       credentialCache,
       ...(deps.retry && { retry: deps.retry }),
       ...(request.keys && { only: request.keys }),
     });
+    const { report } = run;
     const requestId = context.awsRequestId;
-    for (const result of report.results) log({ level: 'INFO', message: 'key checked', requestId, ...keySummary(result) });
+    for (const result of report.results) log({ level: 'INFO', message: 'key checked', requestId, ...summarizeKey(result) });
     // Metrics come from scheduled runs only, so a manual dry run does not add a second point to the dashboard.
     if (!request.dryRun)
-      for (const line of formatMetricLines(report, { namespace: METRICS_NAMESPACE, nowMs: http.now() })) emitMetric(line);
+      for (const line of formatMetricLines(report, { namespace: METRICS_NAMESPACE, nowMs: clock.now() })) emitMetric(line);
 
     const functionName = context.functionName;
-    const delivery = await deliverAlerts(report, {
+    const delivery = await deliverAlerts(run, {
       store,
       publish: async (alert) => {
         const { publishAlert } = loadSnsAdapter();
@@ -117,10 +107,9 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
         return publishAlert(client, alertTopicArn, alert, { abortSignal: AbortSignal.timeout(Math.max(timeoutMs, 1)) });
       },
       settings: config.alerts,
-      versions: secrets.versions,
-      now: http.now,
+      now: clock.now,
       dryRun: request.dryRun,
-      context: { repeatAfterHours: config.alerts.repeatAfterHours, ...(functionName && { functionName }) },
+      context: { ...(functionName && { functionName }) },
       log: (entry) => log({ ...entry, requestId }),
     });
     const failed = delivery.failures.length > 0;
@@ -142,7 +131,7 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
 }
 
 /** The log fields of one key: no finding messages, no secret material. */
-export function keySummary(result: KeyResult) {
+export function summarizeKey(result: KeyResult) {
   return {
     name: result.name,
     exchange: result.exchange,

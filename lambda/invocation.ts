@@ -1,4 +1,5 @@
-import type { Config } from './config';
+import { type Config, selectKeys } from './config';
+import { ConfigError, InvalidEventError } from './errors';
 
 /** What one invocation is asked to do. */
 export interface RunRequest {
@@ -6,11 +7,6 @@ export interface RunRequest {
   readonly keys: readonly string[] | undefined;
   /** Check and report, but send no alert. */
   readonly dryRun: boolean;
-}
-
-/** The event is neither the schedule's event nor a valid manual run; the message says what to send instead. */
-export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
 }
 
 /** Left for publishing alerts and logging after the checks, before the Lambda times out. */
@@ -50,14 +46,16 @@ function parseKeys(raw: unknown, config: Config, problems: string[]): string[] |
     problems.push('"keys" must be a non-empty list of key names (leave it out to check every key)');
     return undefined;
   }
-  const configured = config.keys.map((k) => k.name);
-  const unknown = raw.filter((name) => !configured.includes(name));
-  if (unknown.length > 0)
-    problems.push(`unknown key name(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')}; configured: ${configured.join(', ')}`);
+  try {
+    selectKeys(config.keys, raw);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   return [...new Set(raw as string[])];
 }
 
 /** The engine's deadline: the invocation's remaining time minus {@link SAFETY_MARGIN_MS}, but at least {@link MIN_RUN_MS}. */
-export function runDeadline(nowMs: number, remainingMs: number): number {
+export function computeRunDeadline(nowMs: number, remainingMs: number): number {
   return nowMs + Math.max(remainingMs - SAFETY_MARGIN_MS, MIN_RUN_MS);
 }

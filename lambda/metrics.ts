@@ -1,7 +1,6 @@
-import type { Status } from './findings';
+import { DAY_MS } from './duration';
+import { rankStatus, type Status } from './findings';
 import type { KeyResult, Report } from './report';
-
-const DAY_MS = 86_400_000;
 
 /** The CloudWatch namespace of key-health's per-key metrics. */
 export const METRICS_NAMESPACE = 'KeyHealth';
@@ -13,7 +12,7 @@ export const METRIC_DIMENSIONS = ['Key', 'Exchange'] as const;
 export const KEY_METRICS = {
   /** 1 when the key works (status ok or warning), 0 when critical; absent when unknown (could not tell). */
   Healthy: 'Count',
-  /** {@link STATUS_LEVEL} of the key's status. */
+  /** The key's status as a number that sorts and graphs by severity: 0 ok, 1 warning, 2 unknown, 3 critical. */
   StatusLevel: 'None',
   ClockOffsetMs: 'Milliseconds',
   LatencyMs: 'Milliseconds',
@@ -25,9 +24,6 @@ export const KEY_METRICS = {
 
 /** The name of one per-key metric. */
 export type KeyMetricName = keyof typeof KEY_METRICS;
-
-/** Status as a number that sorts and graphs by severity: 0 ok, 1 warning, 2 unknown, 3 critical. */
-export const STATUS_LEVEL: Readonly<Record<Status, number>> = { ok: 0, warning: 1, unknown: 2, critical: 3 };
 
 /** Options for {@link formatMetricLines}. */
 export interface MetricLineOptions {
@@ -48,7 +44,7 @@ export function formatMetricLines(report: Report, options: MetricLineOptions): s
 function formatKeyLine(result: KeyResult, { namespace, nowMs }: MetricLineOptions): string {
   const values: Record<KeyMetricName, number | null> = {
     Healthy: healthyOf(result.status),
-    StatusLevel: STATUS_LEVEL[result.status],
+    StatusLevel: rankStatus(result.status),
     ClockOffsetMs: result.clock.offsetMs,
     LatencyMs: result.latencyMs,
     DaysToRotation: daysUntil(result.expiry.nextRotationAt, nowMs),

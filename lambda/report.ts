@@ -1,4 +1,4 @@
-import { type Finding, type Status, worstStatus } from './findings';
+import { type Finding, rateFindings, type Status, sortFindings, worstStatus } from './findings';
 
 /** What the key may do, as far as the exchange tells; `null` where it cannot tell. */
 export interface Permissions {
@@ -27,7 +27,7 @@ export interface Expiry {
   exchangeExpiresAt: string | null;
 }
 
-/** The result for one key (DESIGN.md §5). */
+/** The result for one key (the report contract: docs/contracts.md). */
 export interface KeyResult {
   name: string;
   exchange: string;
@@ -63,9 +63,28 @@ export const UNKNOWN_CLOCK: Readonly<ClockReading> = Object.freeze({
   source: null,
 });
 
-/** Returns the status a list of findings adds up to. */
-export function statusOf(findings: readonly Finding[]): Status {
-  return worstStatus(findings.map((f) => f.severity));
+/** The parts of a key result besides its findings, each defaulting to "not known". */
+export type KeyResultParts = Partial<Omit<KeyResult, 'name' | 'exchange' | 'status' | 'findings' | 'expiry'>> & {
+  readonly expiry?: Partial<Expiry>;
+};
+
+/** A key's result: findings worst first, the status they add up to, and `null` for whatever was not observed. */
+export function buildKeyResult(
+  key: { name: string; exchange: string },
+  findings: readonly Finding[],
+  parts: KeyResultParts = {},
+): KeyResult {
+  const ordered = sortFindings(findings);
+  return {
+    name: key.name,
+    exchange: key.exchange,
+    status: rateFindings(ordered),
+    findings: ordered,
+    clock: parts.clock ?? { ...UNKNOWN_CLOCK },
+    permissions: parts.permissions ?? { ...UNKNOWN_PERMISSIONS },
+    expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null, ...parts.expiry },
+    latencyMs: parts.latencyMs ?? null,
+  };
 }
 
 /** Assembles the report; the overall status is the worst key status. */

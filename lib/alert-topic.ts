@@ -35,7 +35,7 @@ export interface AlertTopicProps {
 const SEVERITY_ORDER: readonly Severity[] = ['warning', 'unknown', 'critical'];
 
 /** The values of the `severity` message attribute that an SMS subscription with this minimum receives. */
-export function smsSeverities(minimum: Severity): Severity[] {
+export function listSmsSeverities(minimum: Severity): Severity[] {
   return SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(minimum));
 }
 
@@ -102,7 +102,7 @@ export class AlertTopic extends Construct {
     // CloudWatch alarm notifications carry no message attributes, and SNS never matches a filter
     // policy against a message without any (even `{"exists": false}` needs one attribute present),
     // so no filter can let the monitor's own alarms through to SMS.
-    const filterPolicy = { severity: sns.SubscriptionFilter.stringFilter({ allowlist: smsSeverities(smsMinSeverity) }) };
+    const filterPolicy = { severity: sns.SubscriptionFilter.stringFilter({ allowlist: listSmsSeverities(smsMinSeverity) }) };
     for (const phone of new Set(props.phones ?? [])) this.topic.addSubscription(new subscriptions.SmsSubscription(phone, { filterPolicy }));
   }
 

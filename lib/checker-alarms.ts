@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError } from '../lambda/errors';
-import { scheduleInterval } from './schedule-interval';
+import { parseScheduleInterval } from './parse-schedule-interval';
 
 /** Properties of {@link CheckerAlarms}. */
 export interface CheckerAlarmsProps {
@@ -33,8 +33,8 @@ const MAX_WINDOW_DAYS = 7;
  * that EventBridge's jitter moving one run across a period boundary does not page anyone. Periods
  * longer than a day are watched in one-day periods; `cron(...)` gets one day in hourly periods.
  */
-export function missedRunWindow(schedule: string): MissedRunWindow {
-  const interval = scheduleInterval(schedule);
+export function computeMissedRunWindow(schedule: string): MissedRunWindow {
+  const interval = parseScheduleInterval(schedule);
   if (!interval) return { period: Duration.hours(1), periods: 24 };
   const minutes = interval.toMinutes();
   if (minutes <= DAY_MINUTES) return { period: interval, periods: 2 };
@@ -58,8 +58,8 @@ export class CheckerAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: CheckerAlarmsProps) {
     super(scope, id);
-    const window = missedRunWindow(props.schedule);
-    if (!scheduleInterval(props.schedule))
+    const window = computeMissedRunWindow(props.schedule);
+    if (!parseScheduleInterval(props.schedule))
       Annotations.of(this).addWarningV2(
         'key-health:cronMissedRunWindow',
         `The missed-run alarm assumes a cron schedule runs at least once a day ("${props.schedule}").`,

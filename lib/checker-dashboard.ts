@@ -3,8 +3,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { KeyConfig } from '../lambda/config';
-import { type KeyMetricName, METRIC_DIMENSIONS, METRICS_NAMESPACE, STATUS_LEVEL } from '../lambda/metrics';
-import { scheduleInterval } from './schedule-interval';
+import { rankStatus, STATUSES } from '../lambda/findings';
+import { type KeyMetricName, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../lambda/metrics';
+import { parseScheduleInterval } from './parse-schedule-interval';
 
 /** Properties of {@link CheckerDashboard}. */
 export interface CheckerDashboardProps {
@@ -33,8 +34,8 @@ const [KEY_DIMENSION, EXCHANGE_DIMENSION] = METRIC_DIMENSIONS;
  * vary and get an hour; longer intervals are shown per day (a wider period would leave the default
  * three-hour view empty).
  */
-export function dashboardPeriod(schedule: string): Duration {
-  const interval = scheduleInterval(schedule);
+export function computeDashboardPeriod(schedule: string): Duration {
+  const interval = parseScheduleInterval(schedule);
   if (!interval) return Duration.hours(1);
   return interval.toSeconds() > Duration.days(1).toSeconds() ? Duration.days(1) : interval;
 }
@@ -50,7 +51,7 @@ export class CheckerDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: CheckerDashboardProps) {
     super(scope, id);
-    const period = dashboardPeriod(props.schedule);
+    const period = computeDashboardPeriod(props.schedule);
     const keyMetric = (key: Pick<KeyConfig, 'name' | 'exchange'>, metricName: KeyMetricName, statistic: string, label = key.name) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
@@ -61,10 +62,7 @@ export class CheckerDashboard extends Construct {
         label,
       });
     const keys = props.keys;
-    const legend = Object.entries(STATUS_LEVEL)
-      .sort(([, a], [, b]) => a - b)
-      .map(([status, level]) => `**${level}** ${status}`)
-      .join(' · ');
+    const legend = STATUSES.map((status) => `**${rankStatus(status)}** ${status}`).join(' · ');
     const fn = props.function;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(24) });
@@ -85,8 +83,8 @@ export class CheckerDashboard extends Construct {
         metrics: keys.map((key) => keyMetric(key, 'StatusLevel', cloudwatch.Stats.MAXIMUM)),
         // Levels are whole numbers; half steps keep each colour to its levels whatever the bounds' inclusiveness.
         thresholds: [
-          cloudwatch.TableThreshold.between(STATUS_LEVEL.warning - 0.5, STATUS_LEVEL.critical - 0.5, ORANGE),
-          cloudwatch.TableThreshold.above(STATUS_LEVEL.critical - 0.5, RED),
+          cloudwatch.TableThreshold.between(rankStatus('warning') - 0.5, rankStatus('critical') - 0.5, ORANGE),
+          cloudwatch.TableThreshold.above(rankStatus('critical') - 0.5, RED),
         ],
         summary: { columns: [cloudwatch.TableSummaryColumn.MAXIMUM], sticky: true },
         width: 12,

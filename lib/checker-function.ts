@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Config } from '../lambda/config';
 import { CHECKER_ENTRY, CHECKER_ESBUILD, CHECKER_HANDLER } from './checker-bundling';
-import { CONFIG_FILE_NAME, lambdaConfigDelivery, writeFileCommands } from './lambda-config';
+import { CONFIG_FILE_NAME, planLambdaConfigDelivery, writeFileCommands } from './lambda-config';
 
 /** Where in a VPC the checker runs. */
 export interface CheckerNetwork {
@@ -108,7 +108,7 @@ export class CheckerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: CheckerFunctionProps) {
     super(scope, id);
-    const configDelivery = lambdaConfigDelivery(props.config);
+    const configDelivery = planLambdaConfigDelivery(props.config);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,

@@ -46,7 +46,7 @@ export type LambdaConfigDelivery =
  * the file {@link CONFIG_FILE_NAME} named by KEY_HEALTH_CONFIG_FILE; throws a ConfigError over
  * {@link MAX_CONFIG_FILE_BYTES}.
  */
-export function lambdaConfigDelivery(config: Config): LambdaConfigDelivery {
+export function planLambdaConfigDelivery(config: Config): LambdaConfigDelivery {
   const json = serializeLambdaConfig(config);
   const bytes = Buffer.byteLength(json);
   if (bytes <= MAX_CONFIG_ENV_BYTES) return { kind: 'environment', environment: { KEY_HEALTH_CONFIG: json }, bytes };

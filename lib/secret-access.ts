@@ -23,7 +23,7 @@ export interface SecretResource {
  * random characters to a secret's ARN, so a name becomes `…:secret:<name>-??????`: exactly six `?`,
  * never `<name>*`, which would also match `<name>-old` or `<name>/other`.
  */
-export function secretResource(scope: Stack, secretId: string, path: string): SecretResource {
+export function resolveSecretResource(scope: Stack, secretId: string, path: string): SecretResource {
   const arn = SECRET_ARN.exec(secretId);
   if (arn && !/-[A-Za-z0-9]{6}$/.test(secretId))
     throw new ConfigError([
@@ -64,7 +64,7 @@ export function checkKmsKeyArns(arns: readonly string[], source: string): void {
 export function grantSecretsRead(role: iam.IRole, keys: readonly KeyConfig[], kmsKeyArns: readonly string[] = []): void {
   const stack = Stack.of(role);
   const secrets = keys.flatMap((key, i) =>
-    key.secretId === undefined ? [] : [secretResource(stack, key.secretId, `keys[${i}].secretId`)],
+    key.secretId === undefined ? [] : [resolveSecretResource(stack, key.secretId, `keys[${i}].secretId`)],
   );
   if (secrets.length === 0) return;
   role.addToPrincipalPolicy(

@@ -10,12 +10,13 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SYSTEM_CLOCK } from '../lambda/clock';
 import { parseConfig } from '../lambda/config';
 import type { CredentialCache } from '../lambda/engine/credential-cache';
 import { runChecks } from '../lambda/engine/run-checks';
 import { ADAPTERS } from '../lambda/exchanges/registry';
-import type { HttpRuntime } from '../lambda/http/http-client';
-import { NODE_HTTP_RUNTIME } from '../lambda/http/node-transport';
+import type { Transport } from '../lambda/http/http-client';
+import { nodeTransport } from '../lambda/http/node-transport';
 import { MemorySecrets } from '../test/support/harness';
 import { BENCH_HANDLERS, benchKeyName } from './bench-simulator';
 import { BUNDLE_CACHE_DIR, bundleChecker, bundleEntry, coldImportMs } from './bundle-size';
@@ -109,18 +110,22 @@ async function measureWallTime(exchange: string, latencyMs: number) {
   // As in a warm Lambda container, parsed private keys are kept from one run to the next.
   const credentialCache: CredentialCache = new Map();
   let sent = 0;
-  const http: HttpRuntime = {
-    ...NODE_HTTP_RUNTIME,
-    transport: (request, signal) => {
-      sent += 1;
-      return NODE_HTTP_RUNTIME.transport(request, signal);
-    },
+  const transport: Transport = (request, signal) => {
+    sent += 1;
+    return nodeTransport(request, signal);
   };
   const runOnce = (count: number) => {
     const config = parseConfig({
       keys: names.slice(0, count).map((_, i) => ({ name: `bench-${i}`, exchange, secretId: `bench-${i}`, baseUrl: sim.origin })),
     });
-    return runChecks(config, { http, secrets, adapters: ADAPTERS, deadlineAtMs: Date.now() + 60_000, credentialCache });
+    return runChecks(config, {
+      transport,
+      clock: SYSTEM_CLOCK,
+      secrets,
+      adapters: ADAPTERS,
+      deadlineAtMs: Date.now() + 60_000,
+      credentialCache,
+    });
   };
   const wallMs: Record<string, number> = {};
   let requestsPerKey = 0;
@@ -132,7 +137,7 @@ async function measureWallTime(exchange: string, latencyMs: number) {
       for (let round = 0; round < ROUNDS; round++) {
         sent = 0;
         const started = performance.now();
-        const report = await runOnce(count);
+        const { report } = await runOnce(count);
         samples.push(performance.now() - started);
         const failed = report.results.find((r) => r.status !== 'ok');
         if (failed) throw new Error(`bench key ${failed.name} was not ok: ${failed.findings[0]?.message}`);

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../lambda/cli/main';
-import { NODE_HTTP_RUNTIME } from '../lambda/http/node-transport';
+import { SYSTEM_CLOCK } from '../lambda/clock';
+import { nodeTransport } from '../lambda/http/node-transport';
 import { EXIT_CODE } from '../lambda/report';
 import { coinbaseAdvancedHandler } from '../test/support/simulator/coinbase-advanced';
 import { coinbaseExchangeHandler } from '../test/support/simulator/coinbase-exchange';
@@ -198,7 +199,7 @@ export async function runDemo(options: {
       isTty: process.stdout.isTTY === true,
     };
     const argv = ['check', '--config', configPath, '--deadline-seconds', '20', ...(options.json ? ['--json'] : [])];
-    const exitCode = await runCli(argv, io, { http: NODE_HTTP_RUNTIME });
+    const exitCode = await runCli(argv, io, { transport: nodeTransport, clock: SYSTEM_CLOCK });
     return { exitCode, output: chunks.join('') };
   } finally {
     await Promise.all([...sims.values()].map((sim) => sim.close()));

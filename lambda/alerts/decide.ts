@@ -1,3 +1,4 @@
+import { HOUR_MS } from '../duration';
 import { compareStatus, type Status } from '../findings';
 import type { KeyResult } from '../report';
 
@@ -49,8 +50,6 @@ export const INITIAL_STATE: AlertState = {
   unknownRuns: 0,
   secretVersionId: null,
 };
-
-const HOUR_MS = 3_600_000;
 
 /**
  * Decides whether this run's result for a key is worth a message, and the state to keep.

@@ -1,5 +1,8 @@
+import type { CheckedKey } from '../engine/check-key';
 import { mapWithConcurrency } from '../engine/concurrency';
-import type { KeyResult, Report } from '../report';
+import type { RunResult } from '../engine/run-checks';
+import { describeError } from '../errors';
+import type { Logger } from '../log';
 import { type AlertSettings, type AlertState, decideAlert, INITIAL_STATE, sameAlertState } from './decide';
 import { type Alert, type AlertContext, formatAlert } from './format';
 
@@ -39,11 +42,6 @@ export const PUBLISH_TIMEOUT_MS = LEASE_MS / 2;
 /** Delivers this many keys at once. */
 const DELIVERY_CONCURRENCY = 10;
 
-/** One structured log line. */
-export type DeliveryLog = (
-  entry: { readonly level: 'INFO' | 'WARN' | 'ERROR'; readonly message: string } & Record<string, unknown>,
-) => void;
-
 /** Where delivering one key's alert went wrong. */
 export type DeliveryStage = 'read' | 'save' | 'claim' | 'publish' | 'commit';
 
@@ -68,15 +66,15 @@ export interface DeliveryOptions {
   readonly store: AlertStateStore;
   /** Publishes one alert and returns the message id; throws when the alert was not accepted. */
   readonly publish: (alert: Alert) => Promise<string>;
+  /** Also the reminder interval the e-mail mentions. */
   readonly settings: AlertSettings;
-  /** The secret version each key was checked with, to say when a rotation changed the key. */
-  readonly versions: ReadonlyMap<string, string | null>;
   /** Epoch ms, for leases. */
   readonly now: () => number;
   /** Reads the state and logs the decisions, but writes nothing and publishes nothing. */
   readonly dryRun: boolean;
-  readonly context?: Omit<AlertContext, 'checkedAt'>;
-  readonly log: DeliveryLog;
+  /** The Lambda's name and region, for the check-by-hand commands of the e-mail. */
+  readonly context?: Omit<AlertContext, 'checkedAt' | 'repeatAfterHours'>;
+  readonly log: Logger;
   /** @default LEASE_MS */
   readonly leaseMs?: number;
 }
@@ -87,9 +85,9 @@ export interface DeliveryOptions {
  * next run sends it again), and a claim lost to an overlapping run skips the key. Every key is
  * tried whatever fails; the failures are returned, never thrown.
  */
-export async function deliverAlerts(report: Report, options: DeliveryOptions): Promise<DeliverySummary> {
-  const outcomes = await mapWithConcurrency(report.results, DELIVERY_CONCURRENCY, (result) =>
-    deliverOne(result, report.checkedAt, options),
+export async function deliverAlerts(run: RunResult, options: DeliveryOptions): Promise<DeliverySummary> {
+  const outcomes = await mapWithConcurrency(run.checked, DELIVERY_CONCURRENCY, (checked) =>
+    deliverOne(checked, run.report.checkedAt, options),
   );
   return {
     published: outcomes.filter((o) => o.sent).length,
@@ -105,7 +103,7 @@ interface Outcome {
   readonly failure?: DeliveryFailure;
 }
 
-async function deliverOne(result: KeyResult, checkedAt: string, options: DeliveryOptions): Promise<Outcome> {
+async function deliverOne({ result, secretVersionId }: CheckedKey, checkedAt: string, options: DeliveryOptions): Promise<Outcome> {
   const { store, log } = options;
   const key = result.name;
   const fail = (stage: DeliveryStage, error: unknown): Outcome => {
@@ -125,7 +123,7 @@ async function deliverOne(result: KeyResult, checkedAt: string, options: Deliver
     return fail('read', error);
   }
   const previous = stored?.state ?? null;
-  const { decision, next, idle } = decideAlert(previous, result, checkedAt, options.settings, options.versions.get(key) ?? null);
+  const { decision, next, idle } = decideAlert(previous, result, checkedAt, options.settings, secretVersionId);
   log({
     level: 'INFO',
     message: 'alert decided',
@@ -150,7 +148,7 @@ async function deliverOne(result: KeyResult, checkedAt: string, options: Deliver
     }
   }
 
-  const alert = formatAlert(decision, { ...options.context, checkedAt });
+  const alert = formatAlert(decision, { ...options.context, checkedAt, repeatAfterHours: options.settings.repeatAfterHours });
   let claimed: number | null;
   try {
     claimed = await store.claim(key, revision, nowMs, nowMs + (options.leaseMs ?? LEASE_MS));
@@ -196,8 +194,3 @@ const FAILURE_MESSAGES: Record<DeliveryStage, string> = {
   publish: 'alert not published; it is sent again next run',
   commit: 'alert published but its state not saved; the next run may send it again',
 };
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.message.startsWith(error.name) ? error.message : `${error.name}: ${error.message}`;
-}

@@ -1,3 +1,4 @@
+import { describeDuration, plural } from '../duration';
 import { FINDING_CODES, type FindingCode, type Status, worstStatus } from '../findings';
 import type { KeyResult, Permissions } from '../report';
 import { type AlertDecision, isEscalation } from './decide';
@@ -168,22 +169,6 @@ function meaningOf(code: string): string {
 /** `2026-11-27 10:05 UTC`. */
 function describeTime(iso: string): string {
   return Number.isNaN(Date.parse(iso)) ? iso : `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-const MINUTE_MS = 60_000;
-
-/** `25 minutes`, `3 hours 5 minutes`, `2 days 4 hours`: two units at most, rounded down. */
-export function describeDuration(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / MINUTE_MS));
-  if (minutes < 60) return plural(minutes, 'minute');
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return [plural(hours, 'hour'), ...(minutes % 60 ? [plural(minutes % 60, 'minute')] : [])].join(' ');
-  const days = Math.floor(hours / 24);
-  return [plural(days, 'day'), ...(hours % 24 ? [plural(hours % 24, 'hour')] : [])].join(' ');
-}
-
-function plural(count: number, unit: string): string {
-  return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
 function currentCodes(result: KeyResult): FindingCode[] {

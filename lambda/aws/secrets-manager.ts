@@ -7,7 +7,9 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { KeyConfig } from '../config';
-import { type LoadedSecret, type SecretSource, SecretUnreadableError } from '../engine/secrets';
+import type { LoadedSecret, SecretSource } from '../engine/secrets';
+import { SecretUnreadableError } from '../errors';
+import { describeAwsError, readAwsErrorName } from './aws-error';
 
 /** The metadata calls whose failure leaves the key checked with less rotation metadata. */
 export type MetadataOperation = 'DescribeSecret' | 'ListSecretVersionIds';
@@ -65,14 +67,14 @@ export class SecretsManagerSource implements SecretSource {
       this.client.send(new DescribeSecretCommand({ SecretId: secretId })),
     ]);
     // The SDK error is not kept as `cause`: a deserialisation error can carry the raw response, which holds the value.
-    if (value.status === 'rejected') throw new SecretUnreadableError(where, describeAwsError(value.reason));
+    if (value.status === 'rejected') throw new SecretUnreadableError(where, describeSecretsManagerError(value.reason));
     const text = secretText(value.value, where);
     const loaded: LoadedSecret = { text, versionId: value.value.VersionId ?? null, versionCreatedAt: value.value.CreatedDate ?? null };
     if (described.status === 'rejected') {
-      this.options.onMetadataError?.(secretId, awsErrorName(described.reason), 'DescribeSecret');
+      this.options.onMetadataError?.(secretId, readAwsErrorName(described.reason), 'DescribeSecret');
       return loaded;
     }
-    const metadata = rotationMetadata(described.value);
+    const metadata = readRotationMetadata(described.value);
     if (!metadata.pendingVersionId) return { ...loaded, ...metadata };
     return { ...loaded, ...metadata, pendingVersionCreatedAt: await this.versionCreatedAt(secretId, metadata.pendingVersionId) };
   }
@@ -91,7 +93,7 @@ export class SecretsManagerSource implements SecretSource {
         if (!nextToken) return null;
       }
     } catch (error) {
-      this.options.onMetadataError?.(secretId, awsErrorName(error), 'ListSecretVersionIds');
+      this.options.onMetadataError?.(secretId, readAwsErrorName(error), 'ListSecretVersionIds');
     }
     return null;
   }
@@ -105,7 +107,7 @@ function secretText(output: GetSecretValueCommandOutput, where: string): string 
 }
 
 /** Rotation facts from DescribeSecret; a version labelled AWSPENDING but not AWSCURRENT is a rotation that did not finish. */
-export function rotationMetadata(
+export function readRotationMetadata(
   output: DescribeSecretCommandOutput,
 ): Pick<LoadedSecret, 'rotationEnabled' | 'lastRotatedAt' | 'nextRotationAt' | 'lastChangedAt' | 'secretCreatedAt' | 'pendingVersionId'> {
   let pendingVersionId: string | null = null;
@@ -123,17 +125,12 @@ export function rotationMetadata(
 }
 
 /** `<AWS error name>: <what it usually means>`; the AWS message is left out (it may quote the response). */
-export function describeAwsError(error: unknown): string {
+export function describeSecretsManagerError(error: unknown): string {
   if (error instanceof Error && MISSING_REGION.test(error.message))
     return 'no AWS region configured (set AWS_REGION, or a region in the AWS profile)';
-  const name = awsErrorName(error);
-  const hint =
-    ERROR_HINTS[name] ??
-    (name.startsWith('KMS') ? "a KMS error with the secret's encryption key" : 'unexpected error from Secrets Manager');
-  return `${name}: ${hint}`;
-}
-
-function awsErrorName(error: unknown): string {
-  const name = error instanceof Error ? error.name : undefined;
-  return name && /^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(name) ? name : 'UnknownError';
+  return describeAwsError(error, {
+    hints: ERROR_HINTS,
+    withoutMessage: (name) =>
+      name.startsWith('KMS') ? "a KMS error with the secret's encryption key" : 'unexpected error from Secrets Manager',
+  });
 }

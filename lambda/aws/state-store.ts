@@ -8,28 +8,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type AlertState, INITIAL_STATE } from '../alerts/decide';
 import type { AlertStateStore, StoredAlertState } from '../alerts/deliver';
-import type { Status } from '../findings';
-
-/** A state table call failed for a reason other than a lost condition; names the table, the key and the AWS error. */
-export class AlertStateError extends Error {
-  override readonly name = 'AlertStateError';
-  constructor(
-    readonly operation: string,
-    readonly key: string,
-    readonly awsError: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`Cannot ${operation} the alert state of key "${key}": ${awsError}`, options);
-  }
-}
+import { AlertStateError } from '../errors';
+import { STATUSES, type Status } from '../findings';
+import { describeAwsError } from './aws-error';
 
 /** The only IAM actions {@link DynamoAlertStateStore} uses. */
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /** The table's partition key (String); there is no sort key. */
 export const STATE_TABLE_PARTITION_KEY = 'key';
-
-const STATUSES: readonly Status[] = ['ok', 'warning', 'unknown', 'critical'];
 
 const STATE_UPDATE =
   'SET #status = :status, #codes = :codes, #since = :since, #lastNotifiedAt = :lastNotifiedAt, ' +
@@ -50,7 +37,7 @@ const UNCLAIMED = '(attribute_not_exists(#claimUntil) OR #claimUntil < :now)';
  * The alert state in DynamoDB, one item per key (`key` S): `status`, `codes` (list), `since`,
  * `lastNotifiedAt`, `unknownRuns`, `secretVersionId`, a numeric `revision` that every write checks
  * and bumps, and the lease `claimUntil` (epoch ms). A lost condition is an answer (`null`/`false`),
- * any other failure throws {@link AlertStateError}.
+ * any other failure throws `AlertStateError`.
  */
 export class DynamoAlertStateStore implements AlertStateStore {
   constructor(
@@ -61,7 +48,7 @@ export class DynamoAlertStateStore implements AlertStateStore {
   async read(key: string): Promise<StoredAlertState | null> {
     const command = new GetItemCommand({ TableName: this.tableName, Key: keyOf(key), ConsistentRead: true });
     const output = await this.send('read', key, () => this.client.send(command));
-    return output.Item ? storedStateOf(output.Item) : null;
+    return output.Item ? parseStoredState(output.Item) : null;
   }
 
   async claim(key: string, revision: number, nowMs: number, untilMs: number): Promise<number | null> {
@@ -112,7 +99,7 @@ export class DynamoAlertStateStore implements AlertStateStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException')
         return false;
-      throw new AlertStateError(operation, key, describeAwsError(error, this.tableName), { cause: error });
+      throw new AlertStateError(operation, key, `${describeAwsError(error)} (table ${this.tableName})`, { cause: error });
     }
   }
 
@@ -120,18 +107,18 @@ export class DynamoAlertStateStore implements AlertStateStore {
     try {
       return await call();
     } catch (error) {
-      throw new AlertStateError(operation, key, describeAwsError(error, this.tableName), { cause: error });
+      throw new AlertStateError(operation, key, `${describeAwsError(error)} (table ${this.tableName})`, { cause: error });
     }
   }
 }
 
 /** Reads one item; attributes a bare claim left out read as the initial state. */
-export function storedStateOf(item: Record<string, AttributeValue>): StoredAlertState {
+export function parseStoredState(item: Record<string, AttributeValue>): StoredAlertState {
   const status = item.status?.S;
   const claimUntil = item.claimUntil?.N;
   return {
     state: {
-      status: STATUSES.includes(status as Status) ? (status as Status) : INITIAL_STATE.status,
+      status: (STATUSES as readonly string[]).includes(status ?? '') ? (status as Status) : INITIAL_STATE.status,
       codes: (item.codes?.L ?? []).flatMap((value) => (value.S === undefined ? [] : [value.S])),
       since: item.since?.S ?? null,
       lastNotifiedAt: item.lastNotifiedAt?.S ?? null,
@@ -173,11 +160,4 @@ function number(value: number): AttributeValue {
 
 function stringOrNull(value: string | null): AttributeValue {
   return value === null ? { NULL: true } : { S: value };
-}
-
-function describeAwsError(error: unknown, tableName: string): string {
-  if (!(error instanceof Error)) return `unknown error (table ${tableName})`;
-  const message = error.message.replace(/\s+/g, ' ').trim();
-  const text = message ? `${error.name}: ${message.length > 200 ? `${message.slice(0, 199)}…` : message}` : error.name;
-  return `${text} (table ${tableName})`;
 }

@@ -1,4 +1,4 @@
-import { FINDING_CODES, type Status } from '../findings';
+import { FINDING_CODES, STATUSES, type Status } from '../findings';
 import type { KeyResult, Report } from '../report';
 
 /** Options for {@link formatReport}. */
@@ -7,13 +7,12 @@ export interface FormatOptions {
   readonly color?: boolean;
 }
 
-const LABEL: Record<Status, string> = { ok: 'OK', warning: 'WARNING', unknown: 'UNKNOWN', critical: 'CRITICAL' };
 const COLOR: Record<Status, string> = { ok: '32', warning: '33', unknown: '35', critical: '31' };
 
 /** Renders a report as a table of keys followed by each finding with its remedy. */
 export function formatReport(report: Report, options: FormatOptions = {}): string {
   const paint = (status: Status, text: string) => (options.color ? `\u001b[${COLOR[status]}m${text}\u001b[0m` : text);
-  const rows = report.results.map((r) => [r.name, r.exchange, LABEL[r.status], clockCell(r), latencyCell(r), codesCell(r)]);
+  const rows = report.results.map((r) => [r.name, r.exchange, r.status.toUpperCase(), clockCell(r), latencyCell(r), codesCell(r)]);
   const header = ['KEY', 'EXCHANGE', 'STATUS', 'CLOCK', 'LATENCY', 'FINDINGS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[], status?: Status) =>
@@ -27,14 +26,14 @@ export function formatReport(report: Report, options: FormatOptions = {}): strin
   const out = [line(header), ...rows.map((row, i) => line(row, report.results[i]?.status))];
   for (const result of report.results) {
     if (result.findings.length === 0) continue;
-    out.push('', `${result.name} (${result.exchange}): ${paint(result.status, LABEL[result.status])}`);
+    out.push('', `${result.name} (${result.exchange}): ${paint(result.status, result.status.toUpperCase())}`);
     for (const finding of result.findings) {
       out.push(`  ${paint(finding.severity, finding.code)} ${finding.message}`);
       out.push(`    fix: ${finding.remediation}`);
     }
   }
   const counts = countStatuses(report.results);
-  out.push('', `Overall: ${paint(report.status, LABEL[report.status])} — ${counts} (checked ${report.checkedAt})`);
+  out.push('', `Overall: ${paint(report.status, report.status.toUpperCase())} — ${counts} (checked ${report.checkedAt})`);
   return `${out.join('\n')}\n`;
 }
 
@@ -54,9 +53,7 @@ function codesCell(result: KeyResult): string {
 }
 
 function countStatuses(results: readonly KeyResult[]): string {
-  const order: Status[] = ['ok', 'warning', 'unknown', 'critical'];
-  return order
-    .map((status) => [status, results.filter((r) => r.status === status).length] as const)
+  return STATUSES.map((status) => [status, results.filter((r) => r.status === status).length] as const)
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`)
     .join(', ');

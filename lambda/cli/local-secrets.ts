@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { KeyConfig } from '../config';
-import { type LoadedSecret, type SecretSource, SecretUnreadableError } from '../engine/secrets';
+import type { LoadedSecret, SecretSource } from '../engine/secrets';
+import { SecretUnreadableError } from '../errors';
 
 /** Reads `credentials.file` (relative to the config file) or `credentials.env` for CLI runs; routes `secretId` keys to `remote`. */
 export class LocalSecretSource implements SecretSource {

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Clock } from '../clock';
 import { type Config, parseConfig } from '../config';
 import { runChecks } from '../engine/run-checks';
 import type { SecretSource } from '../engine/secrets';
-import { ConfigError } from '../errors';
+import { ConfigError, messageOf } from '../errors';
 import { ADAPTERS } from '../exchanges/registry';
-import type { HttpRuntime } from '../http/http-client';
+import type { Transport } from '../http/http-client';
 import { EXIT_CODE } from '../report';
 import { formatReport } from './format-table';
 import { LocalSecretSource } from './local-secrets';
@@ -22,7 +23,8 @@ export interface CliIo {
 
 /** The ports of a CLI run. */
 export interface CliDeps {
-  readonly http: HttpRuntime;
+  readonly transport: Transport;
+  readonly clock: Clock;
   /** Builds the Secrets Manager source, only when a key names a `secretId`. */
   readonly remoteSecrets?: () => SecretSource;
 }
@@ -61,7 +63,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
   try {
     args = parseCommandLine(argv);
   } catch (error) {
-    io.stderr(`key-health: ${(error as Error).message}\nRun "key-health --help" for usage.\n`);
+    io.stderr(`key-health: ${messageOf(error)}\nRun "key-health --help" for usage.\n`);
     return USAGE_EXIT;
   }
   if (args.help) {
@@ -77,23 +79,24 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps):
   try {
     config = parseConfig(await readJson(configPath), { source: `config ${args.config}` });
   } catch (error) {
-    io.stderr(`key-health: ${(error as Error).message}\n`);
+    io.stderr(`key-health: ${messageOf(error)}\n`);
     return USAGE_EXIT;
   }
   const secrets = new LocalSecretSource(dirname(configPath), io.env, deps.remoteSecrets);
   try {
-    const report = await runChecks(config, {
-      http: deps.http,
+    const { report } = await runChecks(config, {
+      transport: deps.transport,
+      clock: deps.clock,
       secrets,
       adapters: ADAPTERS,
-      deadlineAtMs: deps.http.now() + args.deadlineSeconds * 1000,
+      deadlineAtMs: deps.clock.now() + args.deadlineSeconds * 1000,
       ...(args.only && { only: args.only }),
     });
     const color = !args.json && io.isTty && !args.noColor && io.env.NO_COLOR === undefined;
     io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { color }));
     return EXIT_CODE[report.status];
   } catch (error) {
-    io.stderr(`key-health: ${(error as Error).message}\n`);
+    io.stderr(`key-health: ${messageOf(error)}\n`);
     return USAGE_EXIT;
   }
 }
@@ -141,6 +144,6 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`(root): not valid JSON: ${(error as Error).message}`], `config ${path}`);
+    throw new ConfigError([`(root): not valid JSON: ${messageOf(error)}`], `config ${path}`);
   }
 }

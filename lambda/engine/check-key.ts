@@ -1,74 +1,71 @@
 import type { KeyConfig } from '../config';
+import { messageOf } from '../errors';
 import type { ExchangeAdapter } from '../exchanges/types';
 import { type Finding, type FindingCode, makeFinding } from '../findings';
-import type { HttpRuntime } from '../http/http-client';
-import { type Expiry, type KeyResult, type Permissions, statusOf, UNKNOWN_PERMISSIONS } from '../report';
+import { buildKeyResult, type Expiry, type KeyResult, type KeyResultParts, type Permissions, UNKNOWN_PERMISSIONS } from '../report';
 import { redact } from './classify';
-import { assessClock, type ClockMeasurement, describeOffset, isOutsideWindow, toleranceFor } from './clock';
-import { type CredentialCache, parseCredentialsCached } from './credential-cache';
+import { assessClock, type ClockMeasurement, describeOffset, isOutsideWindow, toleranceFor } from './clock-offset';
+import { parseCredentialsCached } from './credential-cache';
 import {
   type Attempt,
-  firstDateMeasurement,
+  findDateMeasurement,
   type KeyContext,
-  measureFrom,
+  measureFromResponse,
   measureServerTime,
-  originOf,
+  resolveOrigin,
   sendProbe,
 } from './exchange-requests';
 import { assessExchangeExpiry } from './expiry';
 import { assessPermissions, type PermissionEvidence } from './permissions';
-import { readSecret, type SecretRead, stringValues } from './read-secret';
+import { listStringValues, readSecret } from './read-secret';
 import { assessRotation } from './rotation';
-import type { SecretSource } from './secrets';
+import type { CheckRuntime } from './runtime';
 
-/** How idempotent reads are retried. */
-export interface RetryPolicy {
-  readonly retries: number;
-  readonly backoffMs: number;
-  readonly maxRetryAfterMs: number;
-}
-
-/** The ports a key check runs on: HTTP and clock, the secret store, the run's deadline, a per-run clock cache. */
-export interface CheckRuntime {
-  readonly http: HttpRuntime;
-  readonly secrets: SecretSource;
-  readonly deadlineAtMs: number;
-  readonly retry: RetryPolicy;
-  /** Server-time measurements shared by all keys of a run on the same origin. */
-  readonly clocks: Map<string, Promise<ClockMeasurement | null>>;
-  /** Parsed credentials kept across the runs of one process (a warm Lambda container); absent: parse every time. */
-  readonly credentialCache?: CredentialCache;
+/** One key's result with the facts later steps need (the alert step's rotation note needs the secret version). */
+export interface CheckedKey {
+  readonly result: KeyResult;
+  /** The secret version the key was checked with, where the store has versions. */
+  readonly secretVersionId: string | null;
 }
 
 const AUTH_CODES: ReadonlySet<FindingCode> = new Set(['AUTH_INVALID_KEY', 'AUTH_INVALID_SIGNATURE', 'AUTH_INVALID_PASSPHRASE']);
 
-/** Checks one key end to end; never throws: whatever goes wrong becomes a finding of this key. */
-export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, runtime: CheckRuntime): Promise<KeyResult> {
-  const secret = await readSecret(key, runtime.secrets);
-  if (!secret.ok) return resultOf(key, [secret.finding]);
-  const sensitive = new Set<string>([secret.loaded.text, ...stringValues(secret.fields)]);
-  const base = { ...rotationPart(key, secret, runtime.http.now()) };
-  const parsed = parseCredentialsCached(adapter, secret.loaded.text, secret.fields, runtime.credentialCache);
-  if (!parsed.ok) return resultOf(key, [parsed.finding, ...base.findings], { expiry: base.expiry });
-  for (const value of adapter.secretValues(parsed.credentials)) sensitive.add(value);
-  const ctx: KeyContext<C> = { key, adapter, credentials: parsed.credentials, origin: originOf(key, adapter), runtime, sensitive };
+/**
+ * Checks one key end to end and never throws: whatever goes wrong, a bug of ours included, becomes a
+ * finding of this key, with every secret value and signature scrubbed from its messages.
+ */
+export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, runtime: CheckRuntime): Promise<CheckedKey> {
+  const sensitive = new Set<string>();
+  let secretVersionId: string | null = null;
+  let rotation: { findings: Finding[]; expiry: Partial<Expiry> } = { findings: [], expiry: {} };
+  const finish = (findings: readonly Finding[], parts: KeyResultParts = {}): CheckedKey => {
+    const result = buildKeyResult(key, [...findings, ...rotation.findings], { ...parts, expiry: { ...parts.expiry, ...rotation.expiry } });
+    return { result: scrub(result, sensitive), secretVersionId };
+  };
   try {
-    const result = await checkWithCredentials(ctx);
-    const findings = [...result.findings, ...base.findings];
-    return scrub(resultOf(key, findings, { ...result, expiry: { ...result.expiry, ...base.expiry } }), sensitive);
+    const secret = await readSecret(key, runtime.secrets);
+    if (!secret.ok) return finish([secret.finding]);
+    secretVersionId = secret.loaded.versionId ?? null;
+    for (const value of [secret.loaded.text, ...listStringValues(secret.fields)]) sensitive.add(value);
+    rotation = assessRotation({ secret: secret.loaded, createdAtField: secret.createdAtField }, key.rotation, runtime.clock.now());
+    const parsed = parseCredentialsCached(adapter, secret.loaded.text, secret.fields, runtime.credentialCache);
+    if (!parsed.ok) return finish([parsed.finding]);
+    for (const value of adapter.secretValues(parsed.credentials)) sensitive.add(value);
+    const origin = resolveOrigin(key, adapter);
+    const observed = await checkWithCredentials({ key, adapter, credentials: parsed.credentials, origin, runtime, sensitive });
+    return finish(observed.findings, observed.parts);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const findings = [makeFinding('UNEXPECTED_RESPONSE', `The check failed: ${message}`), ...base.findings];
-    return scrub(resultOf(key, findings, { expiry: base.expiry }), sensitive);
+    return finish([makeFinding('UNEXPECTED_RESPONSE', `The check failed: ${messageOf(error)}`)]);
   }
 }
 
-async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<KeyResult> {
+/** What the exchange's answers show, before the rotation findings join them. */
+async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: Finding[]; parts: KeyResultParts }> {
   const { adapter, key } = ctx;
   const clockPromise = adapter.time ? measureServerTime(ctx) : null;
-  let attempts = await Promise.all(adapter.probes(key).map((probe) => sendProbe(ctx, probe, 0)));
+  let attempts = await Promise.all(adapter.probes({ futures: key.expect.futures }).map((probe) => sendProbe(ctx, probe, 0)));
   attempts = await Promise.all(attempts.map((a) => (needsConfirmation(a) ? sendProbe(ctx, a.probe, 0) : a)));
-  const measurement = clockPromise ? await clockPromise : firstDateMeasurement(attempts);
+  const measurement = clockPromise ? await clockPromise : findDateMeasurement(attempts);
 
   const findings: Finding[] = [];
   const settled = await Promise.all(attempts.map((a) => diagnoseClock(ctx, a, measurement)));
@@ -88,17 +85,12 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<KeyResult> {
       for (const field of Object.keys(probe.deniedMeans) as (keyof Permissions)[]) evidence[field] = outcome.finding.message;
     } else addOnce(findings, seen, outcome.finding);
   }
-  const expiring = assessExchangeExpiry(exchangeExpiresAt, key.rotation.warnDays, ctx.runtime.http.now(), adapter.displayName);
+  const expiring = assessExchangeExpiry(exchangeExpiresAt, key.rotation.warnDays, ctx.runtime.clock.now(), adapter.displayName);
   for (const finding of expiring) addOnce(findings, seen, finding);
   const clock = assessClock(measurement, adapter.clockWindow, adapter.displayName);
   if (!seen.has('CLOCK_SKEW_REJECTED')) findings.push(...clock.findings);
   findings.push(...assessPermissions(permissions, key.expect, evidence));
-  return resultOf(key, findings, {
-    clock: clock.reading,
-    permissions,
-    expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt },
-    latencyMs: slowestRoundTrip(attempts),
-  });
+  return { findings, parts: { clock: clock.reading, permissions, expiry: { exchangeExpiresAt }, latencyMs: slowestRoundTrip(attempts) } };
 }
 
 /**
@@ -113,7 +105,7 @@ async function diagnoseClock<C>(
 ): Promise<{ attempt: Attempt; extra: Finding[] }> {
   const { outcome } = attempt;
   if (outcome.ok) return { attempt, extra: [] };
-  const offset = ctx.adapter.time ? measurement : (measureFrom(attempt.response) ?? measurement);
+  const offset = ctx.adapter.time ? measurement : (measureFromResponse(attempt.response) ?? measurement);
   const window = ctx.adapter.clockWindow;
   const rejected = outcome.code === 'CLOCK_SKEW_REJECTED';
   const suspect = rejected || (AUTH_CODES.has(outcome.code) && offset !== null && isOutsideWindow(offset.offsetMs, window));
@@ -139,31 +131,6 @@ async function diagnoseClock<C>(
 function needsConfirmation(attempt: Attempt): boolean {
   return !attempt.outcome.ok && attempt.outcome.rule?.confirm === true;
 }
-
-function rotationPart(key: KeyConfig, secret: Extract<SecretRead, { ok: true }>, nowMs: number) {
-  const { expiry, findings } = assessRotation({ secret: secret.loaded, createdAtField: secret.createdAtField }, key.rotation, nowMs);
-  return { expiry, findings };
-}
-
-function resultOf(
-  key: KeyConfig,
-  findings: Finding[],
-  parts: Partial<Omit<KeyResult, 'findings' | 'expiry'>> & { expiry?: Partial<Expiry> } = {},
-): KeyResult {
-  const ordered = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  return {
-    name: key.name,
-    exchange: key.exchange,
-    status: statusOf(ordered),
-    findings: ordered,
-    clock: parts.clock ?? { offsetMs: null, rttMs: null, toleranceMs: null, source: null },
-    permissions: parts.permissions ?? { ...UNKNOWN_PERMISSIONS },
-    expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null, ...parts.expiry },
-    latencyMs: parts.latencyMs ?? null,
-  };
-}
-
-const SEVERITY_ORDER = { critical: 0, unknown: 1, warning: 2 } as const;
 
 function addOnce(findings: Finding[], seen: Set<FindingCode>, finding: Finding): void {
   if (seen.has(finding.code)) return;

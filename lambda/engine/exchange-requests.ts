@@ -1,11 +1,11 @@
 import type { KeyConfig } from '../config';
-import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../errors';
+import { KeyHealthError, messageOf } from '../errors';
 import type { ExchangeAdapter, ExchangeRequest, Probe, ProbeReading } from '../exchanges/types';
 import { makeFinding } from '../findings';
 import { type HttpRequest, type HttpResponse, sendRequest } from '../http/http-client';
-import type { CheckRuntime } from './check-key';
 import { type Classification, classifyResponse } from './classify';
-import { type ClockMeasurement, measureFromDateHeader, measureOffset } from './clock';
+import { type ClockMeasurement, measureFromDateHeader, measureOffset } from './clock-offset';
+import type { CheckRuntime } from './runtime';
 
 const USER_AGENT = 'key-health/0.1 (read-only API key monitor)';
 
@@ -31,36 +31,40 @@ export interface KeyContext<C> {
 export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionMs: number): Promise<Attempt> {
   const { adapter, credentials, origin, runtime, key } = ctx;
   const build = (): HttpRequest => {
-    const signed = adapter.sign(probe.request, credentials, runtime.http.now() - correctionMs, origin);
+    const signed = adapter.sign(probe.request, credentials, runtime.clock.now() - correctionMs, origin);
     for (const value of signed.sensitive) ctx.sensitive.add(value);
     const query = signed.query ?? probe.request.query;
     const body = signed.body ?? probe.request.body;
     return {
       method: probe.request.method,
-      url: urlOf(adapter, origin, probe.request, query),
+      url: buildUrl(adapter, origin, probe.request, query),
       headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...signed.headers },
       ...(body !== undefined && { body }),
     };
   };
   let response: HttpResponse;
   try {
-    response = await sendRequest(runtime.http, { timeoutMs: key.timeoutMs, deadlineAtMs: runtime.deadlineAtMs, ...runtime.retry, build });
+    response = await sendRequest(runtime.transport, runtime.clock, {
+      timeoutMs: key.timeoutMs,
+      deadlineAtMs: runtime.deadlineAtMs,
+      ...runtime.retry,
+      build,
+    });
   } catch (error) {
     // Only a missing answer means the exchange is unavailable; anything else (a signing error, an
     // endpoint off the allow-list) is our problem and fails the key's check as UNEXPECTED_RESPONSE.
-    if (!(error instanceof RequestTimeoutError || error instanceof NetworkError || error instanceof DeadlineExceededError)) throw error;
+    if (!(error instanceof KeyHealthError && error.finding === 'EXCHANGE_UNAVAILABLE')) throw error;
     const finding = makeFinding('EXCHANGE_UNAVAILABLE', `${adapter.displayName}: ${error.message}.`);
     return { probe, response: null, outcome: { ok: false, code: 'EXCHANGE_UNAVAILABLE', finding } };
   }
   const classification = classifyResponse(adapter as ExchangeAdapter, probe.request, response);
   if (!classification.ok) return { probe, response, outcome: classification };
   try {
-    return { probe, response, outcome: { ok: true, reading: probe.read(classification.body, key) } };
+    return { probe, response, outcome: { ok: true, reading: probe.read(classification.body) } };
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
     const finding = makeFinding(
       'UNEXPECTED_RESPONSE',
-      `${adapter.displayName} answered HTTP ${response.status} to ${probe.request.method} ${probe.request.path} with an unexpected shape: ${detail}.`,
+      `${adapter.displayName} answered HTTP ${response.status} to ${probe.request.method} ${probe.request.path} with an unexpected shape: ${messageOf(error)}.`,
     );
     return { probe, response, outcome: { ok: false, code: 'UNEXPECTED_RESPONSE', finding } };
   }
@@ -71,45 +75,50 @@ export function measureServerTime<C>(ctx: KeyContext<C>): Promise<ClockMeasureme
   const { adapter, origin, runtime, key } = ctx;
   const time = adapter.time;
   if (!time) return Promise.resolve(null);
-  const cached = runtime.clocks.get(origin);
+  const cached = runtime.serverTimes.get(origin);
   if (cached) return cached;
   const build = (): HttpRequest => ({
     method: time.request.method,
-    url: urlOf(adapter, origin, time.request, time.request.query),
+    url: buildUrl(adapter, origin, time.request, time.request.query),
     headers: { accept: 'application/json', 'user-agent': USER_AGENT },
   });
-  const measured = sendRequest(runtime.http, { timeoutMs: key.timeoutMs, deadlineAtMs: runtime.deadlineAtMs, ...runtime.retry, build })
+  const measured = sendRequest(runtime.transport, runtime.clock, {
+    timeoutMs: key.timeoutMs,
+    deadlineAtMs: runtime.deadlineAtMs,
+    ...runtime.retry,
+    build,
+  })
     .then((response) => {
       if (response.status < 200 || response.status >= 300) return null;
       return measureOffset(response.sentAtMs, response.receivedAtMs, time.read(JSON.parse(response.body)), 'time-endpoint');
     })
     .catch(() => null);
-  runtime.clocks.set(origin, measured);
+  runtime.serverTimes.set(origin, measured);
   return measured;
 }
 
 /** The clock offset from an answer's `Date` header. */
-export function measureFrom(response: HttpResponse | null): ClockMeasurement | null {
+export function measureFromResponse(response: HttpResponse | null): ClockMeasurement | null {
   return response ? measureFromDateHeader(response.sentAtMs, response.receivedAtMs, response.headers.date) : null;
 }
 
 /** The first `Date`-header measurement among the answers. */
-export function firstDateMeasurement(attempts: readonly Attempt[]): ClockMeasurement | null {
+export function findDateMeasurement(attempts: readonly Attempt[]): ClockMeasurement | null {
   for (const attempt of attempts) {
-    const measurement = measureFrom(attempt.response);
+    const measurement = measureFromResponse(attempt.response);
     if (measurement) return measurement;
   }
   return null;
 }
 
-function urlOf(adapter: ExchangeAdapter<unknown>, origin: string, request: ExchangeRequest, query: string | undefined): string {
+function buildUrl(adapter: ExchangeAdapter<unknown>, origin: string, request: ExchangeRequest, query: string | undefined): string {
   const endpoint = `${request.method} ${request.path}`;
   if (!adapter.allowList.includes(endpoint)) throw new Error(`${endpoint} is not on the ${adapter.id} read-only allow-list`);
   return `${origin}${request.path}${query ? `?${query}` : ''}`;
 }
 
 /** The origin to use: the `baseUrl` override, the sandbox host, or production. */
-export function originOf(key: KeyConfig, adapter: ExchangeAdapter<unknown>): string {
+export function resolveOrigin(key: KeyConfig, adapter: ExchangeAdapter<unknown>): string {
   if (key.baseUrl) return key.baseUrl;
   if (!key.sandbox) return adapter.origin;
   if (!adapter.sandboxOrigin) throw new Error(`${adapter.displayName} has no sandbox; remove "sandbox" from key ${key.name}`);

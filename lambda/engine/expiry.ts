@@ -1,6 +1,5 @@
+import { DAY_MS, describeDuration } from '../duration';
 import { type Finding, makeFinding } from '../findings';
-
-const DAY_MS = 86_400_000;
 
 /**
  * Exchange-side expiry findings at `nowMs`: KEY_EXPIRED from the expiry instant on, KEY_EXPIRING within
@@ -15,13 +14,6 @@ export function assessExchangeExpiry(exchangeExpiresAt: string | null, warnDays:
   // Unlike a rotation date (due by then), an expiry date is when the key stops working: at that instant it has expired.
   if (untilMs <= 0) return [makeFinding('KEY_EXPIRED', `${exchange} reports that the key expired on ${at}.`)];
   if (untilMs <= warnDays * DAY_MS)
-    return [makeFinding('KEY_EXPIRING', `${exchange} reports that the key expires on ${at}, in ${describeUntil(untilMs)}.`)];
+    return [makeFinding('KEY_EXPIRING', `${exchange} reports that the key expires on ${at}, in ${describeDuration(untilMs)}.`)];
   return [];
-}
-
-function describeUntil(ms: number): string {
-  const days = Math.floor(ms / DAY_MS);
-  if (days >= 2) return `${days} days`;
-  const hours = Math.floor(ms / 3_600_000);
-  return hours >= 1 ? `${hours} h` : 'less than an hour';
 }

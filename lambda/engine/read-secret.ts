@@ -1,6 +1,7 @@
 import type { KeyConfig } from '../config';
+import { SecretUnreadableError } from '../errors';
 import { type Finding, makeFinding } from '../findings';
-import { type LoadedSecret, type SecretSource, SecretUnreadableError } from './secrets';
+import type { LoadedSecret, SecretSource } from './secrets';
 
 /** A secret read and parsed into its JSON fields, or the finding that says why it cannot be. */
 export type SecretRead =
@@ -55,6 +56,6 @@ export async function readSecret(key: KeyConfig, source: SecretSource): Promise<
 }
 
 /** The secret's string values (what must never be shown), except the `createdAt` date. */
-export function stringValues(record: Record<string, unknown>): string[] {
+export function listStringValues(record: Record<string, unknown>): string[] {
   return Object.entries(record).flatMap(([field, value]) => (field !== 'createdAt' && typeof value === 'string' ? [value] : []));
 }

@@ -1,10 +1,8 @@
 import type { RotationPolicy } from '../config';
+import { DAY_MS, describeDuration, HOUR_MS } from '../duration';
 import { type Finding, makeFinding } from '../findings';
 import type { Expiry } from '../report';
 import type { LoadedSecret } from './secrets';
-
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 /**
  * How long a version may sit in `AWSPENDING` before the rotation counts as stuck. A rotation runs its
@@ -31,7 +29,7 @@ export interface RotationFacts {
 }
 
 /** When the key in use was created: the current version's date, else the secret's `createdAt` field, else the secret's creation. */
-export function keyCreatedAt(facts: RotationFacts): Date | null {
+export function findKeyCreatedAt(facts: RotationFacts): Date | null {
   return facts.secret.versionCreatedAt ?? facts.createdAtField ?? facts.secret.secretCreatedAt ?? null;
 }
 
@@ -48,7 +46,7 @@ export function assessRotation(
   const { secret } = facts;
   const overdue: string[] = [];
   const due: string[] = [];
-  const created = keyCreatedAt(facts);
+  const created = findKeyCreatedAt(facts);
   const ageMs = created ? nowMs - created.getTime() : null;
   const scheduled = secret.rotationEnabled ? (secret.nextRotationAt ?? null) : null;
   const untilScheduledMs = scheduled ? scheduled.getTime() - nowMs : null;
@@ -112,11 +110,6 @@ function stuckRotation(secret: RotationFacts['secret'], nowMs: number): string |
       ? `no value stored; the secret last changed ${since.toISOString()}, ${describeDuration(nowMs - since.getTime())} ago`
       : 'created at an unknown time';
   return `Secret version ${versionId} is labelled AWSPENDING but not AWSCURRENT (${seen}): the last rotation did not finish.`;
-}
-
-function describeDuration(ms: number): string {
-  const hours = Math.floor(ms / HOUR_MS);
-  return hours < 48 ? `${hours} h` : `${Math.floor(ms / DAY_MS)} days`;
 }
 
 function isoDay(date: Date): string {

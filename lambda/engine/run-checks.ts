@@ -1,20 +1,21 @@
-import type { Config, KeyConfig } from '../config';
-import type { ExchangeId } from '../exchanges/ids';
+import type { Clock } from '../clock';
+import { type Config, type KeyConfig, selectKeys } from '../config';
 import type { ExchangeAdapter } from '../exchanges/types';
 import { makeFinding } from '../findings';
-import type { HttpRuntime } from '../http/http-client';
-import { buildReport, type KeyResult, type Report, UNKNOWN_PERMISSIONS } from '../report';
-import { type CheckRuntime, checkKey, type RetryPolicy } from './check-key';
-import { redact } from './classify';
+import type { Transport } from '../http/http-client';
+import { buildKeyResult, buildReport, type Report } from '../report';
+import { type CheckedKey, checkKey } from './check-key';
 import { mapWithConcurrency } from './concurrency';
 import type { CredentialCache } from './credential-cache';
+import { type CheckRuntime, DEFAULT_RETRY, type RetryPolicy } from './runtime';
 import type { SecretSource } from './secrets';
 
 /** The ports and limits of one run. */
 export interface RunOptions {
-  readonly http: HttpRuntime;
+  readonly transport: Transport;
+  readonly clock: Clock;
   readonly secrets: SecretSource;
-  readonly adapters: Readonly<Partial<Record<ExchangeId, ExchangeAdapter<unknown>>>>;
+  readonly adapters: Readonly<Partial<Record<string, ExchangeAdapter<unknown>>>>;
   /** Wall-clock ms after which no request is sent and unfinished keys are reported as not checked. */
   readonly deadlineAtMs: number;
   readonly retry?: RetryPolicy;
@@ -24,57 +25,47 @@ export interface RunOptions {
   readonly credentialCache?: CredentialCache;
 }
 
-/** Default retry policy for idempotent reads: two more attempts, 250 ms then 500 ms, honouring `Retry-After` up to 5 s. */
-export const DEFAULT_RETRY: RetryPolicy = { retries: 2, backoffMs: 250, maxRetryAfterMs: 5000 };
+/** What one run found: the report, and per key (in the report's order) the facts later steps need. */
+export interface RunResult {
+  readonly report: Report;
+  readonly checked: readonly CheckedKey[];
+}
 
 /**
  * Checks every configured key (or those in `only`) concurrently, at most `config.concurrency` at
  * once. One key's failure never stops the others; a key still running at the deadline is reported
  * as EXCHANGE_UNAVAILABLE.
  */
-export async function runChecks(config: Config, options: RunOptions): Promise<Report> {
-  const checkedAt = new Date(options.http.now());
+export async function runChecks(config: Config, options: RunOptions): Promise<RunResult> {
+  const checkedAt = new Date(options.clock.now());
   const keys = selectKeys(config.keys, options.only);
-  // Kept only to scrub an unexpected error's message of this key's secret values.
-  const secretTexts = new Map<string, string>();
-  const secrets: SecretSource = {
-    load: async (key) => {
-      const loaded = await options.secrets.load(key);
-      secretTexts.set(key.name, loaded.text);
-      return loaded;
-    },
-  };
   const runtime: CheckRuntime = {
-    http: options.http,
-    secrets,
+    transport: options.transport,
+    clock: options.clock,
+    secrets: options.secrets,
     deadlineAtMs: options.deadlineAtMs,
     retry: options.retry ?? DEFAULT_RETRY,
-    clocks: new Map(),
+    serverTimes: new Map(),
     ...(options.credentialCache && { credentialCache: options.credentialCache }),
   };
-  const results = await mapWithConcurrency(keys, config.concurrency, (key) =>
-    checkBeforeDeadline(key, options, runtime).catch((error: unknown) => failed(key, error, secretTexts.get(key.name))),
-  );
-  return buildReport(checkedAt, results);
+  const checked = await mapWithConcurrency(keys, config.concurrency, (key) => checkBeforeDeadline(key, options, runtime));
+  return {
+    report: buildReport(
+      checkedAt,
+      checked.map((c) => c.result),
+    ),
+    checked,
+  };
 }
 
-/** The keys named in `only`, in config order; throws naming any unknown name. */
-export function selectKeys(keys: readonly KeyConfig[], only: readonly string[] | undefined): KeyConfig[] {
-  if (!only || only.length === 0) return [...keys];
-  const known = new Set(keys.map((k) => k.name));
-  const unknown = only.filter((name) => !known.has(name));
-  if (unknown.length > 0) throw new Error(`Unknown key name(s): ${unknown.join(', ')}; configured: ${[...known].join(', ')}`);
-  return keys.filter((k) => only.includes(k.name));
-}
-
-async function checkBeforeDeadline(key: KeyConfig, options: RunOptions, runtime: CheckRuntime): Promise<KeyResult> {
+async function checkBeforeDeadline(key: KeyConfig, options: RunOptions, runtime: CheckRuntime): Promise<CheckedKey> {
   const adapter = options.adapters[key.exchange];
   if (!adapter) return notChecked(key, `No adapter for exchange "${key.exchange}" in this build.`, 'UNEXPECTED_RESPONSE');
-  const remainingMs = runtime.deadlineAtMs - options.http.now();
+  const remainingMs = runtime.deadlineAtMs - options.clock.now();
   if (remainingMs <= 0) return notChecked(key, 'The run deadline was reached before this key was checked.');
   let timer: NodeJS.Timeout | undefined;
   // The grace lets a request that timed out at the deadline report itself before the key is given up.
-  const deadline = new Promise<KeyResult>((resolve) => {
+  const deadline = new Promise<CheckedKey>((resolve) => {
     timer = setTimeout(
       () => resolve(notChecked(key, 'The run deadline was reached while this key was being checked.')),
       remainingMs + 1000,
@@ -87,37 +78,10 @@ async function checkBeforeDeadline(key: KeyConfig, options: RunOptions, runtime:
   }
 }
 
-/** A check that threw (an adapter bug, `sandbox` on an exchange without one): this key's finding, the others go on. */
-function failed(key: KeyConfig, error: unknown, secretText: string | undefined): KeyResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return notChecked(key, `The check failed: ${redact(message, secretValuesOf(secretText))}`, 'UNEXPECTED_RESPONSE');
-}
-
-function secretValuesOf(text: string | undefined): string[] {
-  if (text === undefined) return [];
-  try {
-    const fields: unknown = JSON.parse(text);
-    const values = typeof fields === 'object' && fields !== null ? Object.values(fields) : [];
-    return [text, ...values.filter((v): v is string => typeof v === 'string')];
-  } catch {
-    return [text];
-  }
-}
-
 function notChecked(
   key: KeyConfig,
   message: string,
   code: 'EXCHANGE_UNAVAILABLE' | 'UNEXPECTED_RESPONSE' = 'EXCHANGE_UNAVAILABLE',
-): KeyResult {
-  const finding = makeFinding(code, message);
-  return {
-    name: key.name,
-    exchange: key.exchange,
-    status: finding.severity,
-    findings: [finding],
-    clock: { offsetMs: null, rttMs: null, toleranceMs: null, source: null },
-    permissions: { ...UNKNOWN_PERMISSIONS },
-    expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null },
-    latencyMs: null,
-  };
+): CheckedKey {
+  return { result: buildKeyResult(key, [makeFinding(code, message)]), secretVersionId: null };
 }

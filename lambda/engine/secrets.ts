@@ -20,19 +20,7 @@ export interface LoadedSecret {
   readonly secretCreatedAt?: Date | null;
 }
 
-/** Reads the secret of a key; throws {@link SecretUnreadableError} when it cannot. */
+/** Reads the secret of a key; throws `SecretUnreadableError` (errors.ts) when it cannot. */
 export interface SecretSource {
   load(key: KeyConfig): Promise<LoadedSecret>;
-}
-
-/** The secret could not be read: missing, access denied, KMS failure. Carries the reason, never the value. */
-export class SecretUnreadableError extends Error {
-  override readonly name = 'SecretUnreadableError';
-  constructor(
-    readonly where: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`Cannot read the secret ${where}: ${reason}`, options);
-  }
 }

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { makeFinding } from '../findings';
-import { ed25519KeyFromSeed, type JwtAlgorithm, randomNonce, signJwt } from './jwt';
-import { invalidSecret, readSecretFields } from './secret-fields';
+import { createEd25519Key, generateNonce, type JwtAlgorithm, signJwt } from './jwt';
+import { makeSecretInvalidFinding, readSecretFields } from './secret-fields';
 import { decodeBase64 } from './signing';
 import type { CredentialsResult, ExchangeAdapter, ExchangeRequest } from './types';
 
@@ -38,7 +38,7 @@ export function buildCdpJwt(
   credentials: CoinbaseAdvancedCredentials,
   request: ExchangeRequest,
   nowMs: number,
-  nonce = randomNonce(),
+  nonce = generateNonce(),
 ): string {
   const now = Math.floor(nowMs / 1000);
   const uri = `${request.method} ${URI_HOST}${request.path}`;
@@ -99,7 +99,7 @@ export const coinbaseAdvanced: ExchangeAdapter<CoinbaseAdvancedCredentials> = {
     if (bytes?.length === 64)
       return {
         ok: true,
-        credentials: { keyName, algorithm: 'EdDSA', privateKey: ed25519KeyFromSeed(bytes.subarray(0, 32)), secretText: text },
+        credentials: { keyName, algorithm: 'EdDSA', privateKey: createEd25519Key(bytes.subarray(0, 32)), secretText: text },
       };
     if (LEGACY_KEY.test(keyName) && LEGACY_SECRET.test(text))
       return {
@@ -191,7 +191,7 @@ function parsePem(keyName: string, pem: string): CredentialsResult<CoinbaseAdvan
 }
 
 function invalid(problem: string): CredentialsResult<CoinbaseAdvancedCredentials> {
-  return { ok: false, finding: invalidSecret(problem, FIELDS, ID) };
+  return { ok: false, finding: makeSecretInvalidFinding(problem, FIELDS, ID) };
 }
 
 function readFlag(body: unknown, field: string): boolean {

@@ -1,4 +1,4 @@
-import { type CoinbaseHmacCredentials, coinbaseHmacSecretValues, parseCoinbaseHmacCredentials, signCoinbaseHmac } from './coinbase-hmac';
+import { type CoinbaseHmacCredentials, listCoinbaseHmacSecrets, parseCoinbaseHmacCredentials, signCoinbaseHmac } from './coinbase-hmac';
 import type { ExchangeAdapter } from './types';
 
 /**
@@ -26,7 +26,7 @@ export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
 
   parseCredentials: (secret) => parseCoinbaseHmacCredentials(secret, 'coinbase-exchange', 'Coinbase Exchange'),
 
-  secretValues: coinbaseHmacSecretValues,
+  secretValues: listCoinbaseHmacSecrets,
 
   sign(request, credentials, nowMs) {
     const requestPath = request.query ? `${request.path}?${request.query}` : request.path;

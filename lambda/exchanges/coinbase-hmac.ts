@@ -1,5 +1,5 @@
-import { invalidSecret, readSecretFields } from './secret-fields';
-import { decodeBase64, hmac } from './signing';
+import { makeSecretInvalidFinding, readSecretFields } from './secret-fields';
+import { computeHmac, decodeBase64 } from './signing';
 import type { CredentialsResult, SignedParts } from './types';
 
 /** Credentials of a Coinbase Exchange or INTX key: the secret is base64 and signs after decoding. */
@@ -23,13 +23,13 @@ export function parseCoinbaseHmacCredentials(
   if (!secretBytes)
     return {
       ok: false,
-      finding: invalidSecret(`field "apiSecret" is not base64 (${displayName} secrets are base64 text)`, FIELDS, exchange),
+      finding: makeSecretInvalidFinding(`field "apiSecret" is not base64 (${displayName} secrets are base64 text)`, FIELDS, exchange),
     };
   return { ok: true, credentials: { apiKey: fields.values.apiKey, secretBytes, passphrase: fields.values.passphrase } };
 }
 
 /** The values of these credentials that must never be shown. */
-export function coinbaseHmacSecretValues(credentials: CoinbaseHmacCredentials): string[] {
+export function listCoinbaseHmacSecrets(credentials: CoinbaseHmacCredentials): string[] {
   return [credentials.passphrase, credentials.secretBytes.toString('base64')];
 }
 
@@ -38,7 +38,7 @@ export function coinbaseHmacSecretValues(credentials: CoinbaseHmacCredentials): 
  * `timestamp + signedRest` (what follows the timestamp differs per API).
  */
 export function signCoinbaseHmac(credentials: CoinbaseHmacCredentials, timestamp: string, signedRest: string): SignedParts {
-  const signature = hmac('sha256', credentials.secretBytes, `${timestamp}${signedRest}`, 'base64');
+  const signature = computeHmac('sha256', credentials.secretBytes, `${timestamp}${signedRest}`, 'base64');
   return {
     headers: {
       'CB-ACCESS-KEY': credentials.apiKey,

@@ -1,4 +1,4 @@
-import { type CoinbaseHmacCredentials, coinbaseHmacSecretValues, parseCoinbaseHmacCredentials, signCoinbaseHmac } from './coinbase-hmac';
+import { type CoinbaseHmacCredentials, listCoinbaseHmacSecrets, parseCoinbaseHmacCredentials, signCoinbaseHmac } from './coinbase-hmac';
 import type { ExchangeAdapter } from './types';
 
 /**
@@ -21,7 +21,7 @@ export const coinbaseInternational: ExchangeAdapter<CoinbaseHmacCredentials> = {
 
   parseCredentials: (secret) => parseCoinbaseHmacCredentials(secret, 'coinbase-international', 'Coinbase International'),
 
-  secretValues: coinbaseHmacSecretValues,
+  secretValues: listCoinbaseHmacSecrets,
 
   sign(request, credentials, nowMs) {
     // [V] "Decimal values are not allowed": integer seconds.

@@ -18,7 +18,7 @@ export function signJwt(header: JwtHeader, claims: Readonly<Record<string, unkno
 }
 
 /** 16 random bytes as 32 hex characters: a fresh JWT header nonce. */
-export function randomNonce(): string {
+export function generateNonce(): string {
   return randomBytes(16).toString('hex');
 }
 
@@ -26,7 +26,7 @@ export function randomNonce(): string {
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** The Ed25519 private key of a 32-byte seed. */
-export function ed25519KeyFromSeed(seed: Buffer): KeyObject {
+export function createEd25519Key(seed: Buffer): KeyObject {
   if (seed.length !== 32) throw new Error(`an Ed25519 seed is 32 bytes, got ${seed.length}`);
   return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }

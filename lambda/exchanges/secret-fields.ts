@@ -9,15 +9,16 @@ export function readSecretFields<F extends string>(
   const values = {} as Record<F, string>;
   for (const field of fields) {
     const value = secret[field];
-    if (value === undefined || value === null) return { ok: false, finding: invalidSecret(`has no "${field}" field`, fields, exchange) };
+    if (value === undefined || value === null)
+      return { ok: false, finding: makeSecretInvalidFinding(`has no "${field}" field`, fields, exchange) };
     if (typeof value !== 'string' || value.trim() === '')
-      return { ok: false, finding: invalidSecret(`field "${field}" must be a non-empty string`, fields, exchange) };
+      return { ok: false, finding: makeSecretInvalidFinding(`field "${field}" must be a non-empty string`, fields, exchange) };
     values[field] = value;
   }
   return { ok: true, values };
 }
 
 /** A SECRET_INVALID finding that says what an `exchange` secret must hold. */
-export function invalidSecret(problem: string, fields: readonly string[], exchange: string): Finding {
+export function makeSecretInvalidFinding(problem: string, fields: readonly string[], exchange: string): Finding {
   return makeFinding('SECRET_INVALID', `The secret ${problem}; a ${exchange} secret is a JSON object with ${fields.join(', ')}.`);
 }

@@ -1,13 +1,13 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** HMAC of `message` with `key`, in the given encoding. */
-export function hmac(algorithm: 'sha256' | 'sha512', key: string | Buffer, message: string | Buffer, encoding: 'hex' | 'base64'): string {
+export function computeHmac(
+  algorithm: 'sha256' | 'sha512',
+  key: string | Buffer,
+  message: string | Buffer,
+  encoding: 'hex' | 'base64',
+): string {
   return createHmac(algorithm, key).update(message).digest(encoding);
-}
-
-/** Hash of `message`, as hex or raw bytes. */
-export function hash(algorithm: 'sha256' | 'sha512', message: string): string {
-  return createHash(algorithm).update(message).digest('hex');
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

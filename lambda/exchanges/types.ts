@@ -1,7 +1,5 @@
-import type { KeyConfig } from '../config';
 import type { Finding, FindingCode } from '../findings';
 import type { Permissions } from '../report';
-import type { ExchangeId } from './ids';
 
 /** An unsigned read as the real API defines it: the path is the real path, never the simulator's. */
 export interface ExchangeRequest {
@@ -41,23 +39,33 @@ export interface ProbeReading {
   readonly exchangeExpiresAt?: string | null;
 }
 
+/** What a check is asked to cover, from the key's `expect`: only what changes which requests are sent. */
+export interface CheckScope {
+  /** The futures read is part of the check. */
+  readonly futures: boolean;
+}
+
 /** One signed read-only request of a key check, and how to read its successful answer. */
 export interface Probe {
   /** Short name used in messages, e.g. `key permissions`. */
   readonly label: string;
   readonly request: ExchangeRequest;
   /** Reads a 2xx JSON answer; throws (with a message naming the field) when the shape is wrong. */
-  read(body: unknown, key: KeyConfig): ProbeReading;
+  read(body: unknown): ProbeReading;
   /** What failing this probe with a permission error means for `permissions`. */
   readonly deniedMeans?: Partial<Permissions>;
 }
 
 /**
- * One row of an exchange's error table: an answer that matches `status` (if given) and `body`
- * (if given) means `code`. Rows are tried in order, before the shared rules (429, 451, 5xx).
+ * One row of an exchange's error table: an answer that matches `error` (if given), `status` (if
+ * given) and `body` (if given) means `code`. Rows with `error` are tried first, then the others in
+ * order, all before the shared rules (429, 451, 5xx).
  */
 export interface ErrorRule {
+  /** The exchange's own error code or label, compared exactly with what the adapter's `readError` finds. */
+  readonly error?: string | readonly string[];
   readonly status?: number | readonly number[];
+  /** A pattern over the raw body, for answers without a parsed error field (or to narrow one). */
   readonly body?: RegExp;
   readonly code: FindingCode;
   /** Added to the message, e.g. what the exchange means by an ambiguous answer. */
@@ -75,7 +83,8 @@ export interface TimeEndpoint {
 
 /** Everything the engine needs to check keys on one exchange; one file per exchange implements it. */
 export interface ExchangeAdapter<C = unknown> {
-  readonly id: ExchangeId;
+  /** The stable id used in config and reports; the registry's key for this adapter. */
+  readonly id: string;
   /** Name used in messages, e.g. `Coinbase Exchange`. */
   readonly displayName: string;
   readonly origin: string;
@@ -92,6 +101,11 @@ export interface ExchangeAdapter<C = unknown> {
   /** Signs a request with the given clock; `origin` is the host actually used (for `uri` claims). */
   sign(request: ExchangeRequest, credentials: C, nowMs: number, origin: string): SignedParts;
   /** The signed reads of a check, sent in parallel. */
-  probes(key: KeyConfig): readonly Probe[];
+  probes(scope: CheckScope): readonly Probe[];
+  /**
+   * The exchange's own error code or label in a parsed JSON answer (Bitstamp `code`, Gate `label`,
+   * Bybit `retCode`…), `undefined` when the answer carries none. A 2xx that carries one is never a success.
+   */
+  readError?(body: unknown): string | undefined;
   readonly errors: readonly ErrorRule[];
 }

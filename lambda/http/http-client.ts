@@ -1,4 +1,5 @@
-import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../errors';
+import type { Clock } from '../clock';
+import { DeadlineExceededError, KeyHealthError, messageOf, NetworkError, RequestTimeoutError } from '../errors';
 
 /** A request as it goes on the wire. */
 export interface HttpRequest {
@@ -44,13 +45,6 @@ export interface SendOptions {
   readonly build: () => HttpRequest;
 }
 
-/** The clock and timer an HTTP client runs on; injectable for tests. */
-export interface HttpRuntime {
-  readonly transport: Transport;
-  readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
-}
-
 const RETRYABLE_STATUS = new Set([408, 418, 429, 500, 502, 503, 504]);
 
 /**
@@ -59,28 +53,28 @@ const RETRYABLE_STATUS = new Set([408, 418, 429, 500, 502, 503, 504]);
  * answer (whatever its status); throws {@link RequestTimeoutError}, {@link NetworkError} or
  * {@link DeadlineExceededError} when no answer came.
  */
-export async function sendRequest(runtime: HttpRuntime, options: SendOptions): Promise<HttpResponse> {
+export async function sendRequest(transport: Transport, clock: Clock, options: SendOptions): Promise<HttpResponse> {
   for (let attempt = 1; ; attempt++) {
     const request = options.build();
-    const remainingMs = options.deadlineAtMs - runtime.now();
+    const remainingMs = options.deadlineAtMs - clock.now();
     const what = describe(request);
     if (remainingMs <= 0) throw new DeadlineExceededError(`sending ${what}`);
     const timeoutMs = Math.min(options.timeoutMs, remainingMs);
     const canRetry = attempt <= options.retries;
-    const sentAtMs = runtime.now();
+    const sentAtMs = clock.now();
     let answer: Awaited<ReturnType<Transport>>;
     try {
-      answer = await sendOnce(runtime.transport, request, timeoutMs);
+      answer = await sendOnce(transport, request, timeoutMs);
     } catch (error) {
-      if (!canRetry || !(error instanceof RequestTimeoutError || error instanceof NetworkError)) throw error;
-      if (!(await pause(runtime, options, backoff(options, attempt)))) throw error;
+      if (!canRetry || !(error instanceof KeyHealthError && error.retryable)) throw error;
+      if (!(await pause(clock, options, backoff(options, attempt)))) throw error;
       continue;
     }
-    const response: HttpResponse = { ...answer, sentAtMs, receivedAtMs: runtime.now(), attempts: attempt };
+    const response: HttpResponse = { ...answer, sentAtMs, receivedAtMs: clock.now(), attempts: attempt };
     if (!canRetry || !RETRYABLE_STATUS.has(response.status)) return response;
-    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], runtime.now());
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], clock.now());
     if (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs) return response;
-    if (!(await pause(runtime, options, retryAfterMs ?? backoff(options, attempt)))) return response;
+    if (!(await pause(clock, options, retryAfterMs ?? backoff(options, attempt)))) return response;
   }
 }
 
@@ -99,17 +93,17 @@ async function sendOnce(transport: Transport, request: HttpRequest, timeoutMs: n
   try {
     return await Promise.race([transport(request, controller.signal), expired]);
   } catch (error) {
-    if (timedOut) throw new RequestTimeoutError(request.method, pathOf(request.url), timeoutMs);
-    throw new NetworkError(request.method, pathOf(request.url), networkDetail(error), { cause: error });
+    if (timedOut) throw new RequestTimeoutError(request.method, extractPath(request.url), timeoutMs);
+    throw new NetworkError(request.method, extractPath(request.url), networkDetail(error), { cause: error });
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** Waits `ms` if that still leaves the deadline ahead; says whether it waited. */
-async function pause(runtime: HttpRuntime, options: SendOptions, ms: number): Promise<boolean> {
-  if (runtime.now() + ms >= options.deadlineAtMs) return false;
-  await runtime.sleep(ms);
+async function pause(clock: Clock, options: SendOptions, ms: number): Promise<boolean> {
+  if (clock.now() + ms >= options.deadlineAtMs) return false;
+  await clock.sleep(ms);
   return true;
 }
 
@@ -126,11 +120,11 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 }
 
 function describe(request: HttpRequest): string {
-  return `${request.method} ${pathOf(request.url)}`;
+  return `${request.method} ${extractPath(request.url)}`;
 }
 
 /** The path of a URL without its query (queries may carry signatures). */
-export function pathOf(url: string): string {
+export function extractPath(url: string): string {
   try {
     return new URL(url).pathname;
   } catch {
@@ -142,7 +136,7 @@ function networkDetail(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   if (cause?.code) return cause.code;
   if (cause?.message) return cause.message;
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);

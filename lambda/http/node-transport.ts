@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { assertSecureUrl, type HttpRuntime, type Transport } from './http-client';
+import { assertSecureUrl, type Transport } from './http-client';
 
 /** Bodies past this are cut: a health check never needs more, and a broken proxy cannot exhaust memory. */
 const MAX_BODY_BYTES = 1_000_000;
@@ -48,10 +48,3 @@ function flatHeaders(res: IncomingMessage): Record<string, string> {
   }
   return out;
 }
-
-/** The runtime of a real process: node:http(s), wall clock, real timers. */
-export const NODE_HTTP_RUNTIME: HttpRuntime = {
-  transport: nodeTransport,
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};

@@ -3,9 +3,11 @@ import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEFAULT_RETRY } from '../../lambda/engine/run-checks';
-import { AlertDeliveryError, createHandler, type LambdaContext } from '../../lambda/handler';
-import { NODE_HTTP_RUNTIME } from '../../lambda/http/node-transport';
+import { SYSTEM_CLOCK } from '../../lambda/clock';
+import { DEFAULT_RETRY } from '../../lambda/engine/runtime';
+import { AlertDeliveryError } from '../../lambda/errors';
+import { createHandler, type LambdaContext } from '../../lambda/handler';
+import { nodeTransport } from '../../lambda/http/node-transport';
 import { MemoryTable } from '../support/memory-dynamodb';
 import { coinbaseExchangeHandler } from '../support/simulator/coinbase-exchange';
 import { MISBEHAVIOURS, type SimKey, type Simulator, startSimulator } from '../support/simulator/sim-server';
@@ -73,7 +75,8 @@ function handlerFor(alerts: Record<string, unknown> = {}) {
       ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:key-health-alerts',
       STATE_TABLE_NAME: 'KeyHealth-AlertState',
     },
-    http: { ...NODE_HTTP_RUNTIME, now: () => Date.now() + shiftMs },
+    transport: nodeTransport,
+    clock: { ...SYSTEM_CLOCK, now: () => Date.now() + shiftMs },
     retry: { ...DEFAULT_RETRY, backoffMs: 5 },
     log: () => {},
   });

@@ -1,5 +1,6 @@
-import { parseConfig } from '../../lambda/config';
+import { parseConfig, selectKeys } from '../../lambda/config';
 import { ConfigError } from '../../lambda/errors';
+import { configFor } from '../support/harness';
 
 /** The example document of DESIGN.md §4. */
 const DESIGN_EXAMPLE = {
@@ -460,5 +461,20 @@ describe('parseConfig sandbox', () => {
     const parse = () => parseConfig({ keys: [{ name: 'k', exchange, secretId: 's', sandbox: true }] });
     if (accepted) expect(parse().keys[0]?.sandbox).toBe(true);
     else expect(parse).toThrow(`keys[0].sandbox: ${exchange} has no sandbox that checks keys`);
+  });
+});
+
+describe('selectKeys', () => {
+  const keys = configFor([
+    { name: 'a', exchange: 'coinbase-exchange' },
+    { name: 'b', exchange: 'coinbase-exchange' },
+  ]).keys;
+
+  it.each([[undefined], [[]]])('selects every key for only=%j', (only) => {
+    expect(selectKeys(keys, only).map((k) => k.name)).toEqual(['a', 'b']);
+  });
+
+  it('returns a copy, not the config list', () => {
+    expect(selectKeys(keys, undefined)).not.toBe(keys);
   });
 });

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvError, readLambdaEnv } from '../../lambda/env';
+import { readLambdaEnv } from '../../lambda/env';
+import { EnvError } from '../../lambda/errors';
 
 const VALID = {
   KEY_HEALTH_CONFIG: JSON.stringify({ keys: [{ name: 'k1', exchange: 'coinbase-exchange', secretId: 'trading/k1' }] }),

@@ -1,5 +1,5 @@
-import { compareStatus, FINDING_CODES, type FindingCode, makeFinding, type Status, worstStatus } from '../../lambda/findings';
-import { buildReport, EXIT_CODE, type KeyResult, statusOf } from '../../lambda/report';
+import { compareStatus, FINDING_CODES, type FindingCode, makeFinding, rateFindings, type Status, worstStatus } from '../../lambda/findings';
+import { buildReport, EXIT_CODE, type KeyResult } from '../../lambda/report';
 
 /** The severity column of DESIGN.md §5. */
 const DESIGN_SEVERITIES: Record<FindingCode, string> = {
@@ -83,8 +83,8 @@ describe('compareStatus', () => {
 
 describe('report', () => {
   it('gives a key the status of its worst finding', () => {
-    expect(statusOf([])).toBe('ok');
-    expect(statusOf([makeFinding('ROTATION_DUE', 'x'), makeFinding('RATE_LIMITED', 'y')])).toBe('unknown');
+    expect(rateFindings([])).toBe('ok');
+    expect(rateFindings([makeFinding('ROTATION_DUE', 'x'), makeFinding('RATE_LIMITED', 'y')])).toBe('unknown');
   });
 
   it('gives the report the worst key status and an ISO checkedAt', () => {

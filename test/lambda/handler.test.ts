@@ -6,12 +6,12 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } fro
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, type PublishCommandInput, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DEFAULT_RETRY } from '../../lambda/engine/runtime';
+import { AlertDeliveryError, EnvError, InvalidEventError } from '../../lambda/errors';
+import type { LogEntry } from '../../lambda/log';
 import 'aws-sdk-client-mock-jest';
 import { buildSync } from 'esbuild';
-import { DEFAULT_RETRY } from '../../lambda/engine/run-checks';
-import { EnvError } from '../../lambda/env';
-import { AlertDeliveryError, createHandler, type LambdaContext, type LogEntry } from '../../lambda/handler';
-import { InvalidEventError } from '../../lambda/invocation';
+import { createHandler, type LambdaContext } from '../../lambda/handler';
 import type { Report } from '../../lambda/report';
 import { MemoryTable } from '../support/memory-dynamodb';
 import { coinbaseExchangeHandler } from '../support/simulator/coinbase-exchange';

@@ -1,5 +1,6 @@
 import { parseConfig } from '../../lambda/config';
-import { InvalidEventError, MIN_RUN_MS, parseInvocation, runDeadline, SAFETY_MARGIN_MS } from '../../lambda/invocation';
+import { InvalidEventError } from '../../lambda/errors';
+import { computeRunDeadline, MIN_RUN_MS, parseInvocation, SAFETY_MARGIN_MS } from '../../lambda/invocation';
 
 const CONFIG = parseConfig({
   keys: [
@@ -52,13 +53,13 @@ describe('parseInvocation', () => {
   });
 });
 
-describe('runDeadline', () => {
+describe('computeRunDeadline', () => {
   it.each([
     ['a 60 s invocation', 60_000, 60_000 - SAFETY_MARGIN_MS],
     ['just past the margin', SAFETY_MARGIN_MS + MIN_RUN_MS + 1, MIN_RUN_MS + 1],
     ['exactly margin plus minimum', SAFETY_MARGIN_MS + MIN_RUN_MS, MIN_RUN_MS],
     ['less time than the margin', 4_000, MIN_RUN_MS],
   ])('leaves the safety margin for %s, never below the minimum', (_label, remainingMs, runMs) => {
-    expect(runDeadline(1_000_000, remainingMs)).toBe(1_000_000 + runMs);
+    expect(computeRunDeadline(1_000_000, remainingMs)).toBe(1_000_000 + runMs);
   });
 });

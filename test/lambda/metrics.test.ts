@@ -1,6 +1,6 @@
 import type { Status } from '../../lambda/findings';
-import { makeFinding } from '../../lambda/findings';
-import { formatMetricLines, KEY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, STATUS_LEVEL } from '../../lambda/metrics';
+import { makeFinding, rankStatus } from '../../lambda/findings';
+import { formatMetricLines, KEY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../lambda/metrics';
 import type { KeyResult, Report } from '../../lambda/report';
 
 const NOW = Date.parse('2026-11-27T10:00:00.000Z');
@@ -177,7 +177,7 @@ describe('formatMetricLines', () => {
     const line = lineOf(result({ status }));
     expect(line.Healthy).toBe(healthy);
     expect(line.StatusLevel).toBe(level);
-    expect(STATUS_LEVEL[status]).toBe(level);
+    expect(rankStatus(status)).toBe(level);
     expect(declared(line).includes('Healthy')).toBe(healthy !== undefined);
   });
 

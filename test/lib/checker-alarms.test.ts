@@ -1,6 +1,6 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { missedRunWindow } from '../../lib/checker-alarms';
-import { scheduleInterval } from '../../lib/schedule-interval';
+import { computeMissedRunWindow } from '../../lib/checker-alarms';
+import { parseScheduleInterval } from '../../lib/parse-schedule-interval';
 import { exampleWith, synth } from './stack-fixture';
 
 describe('scheduleInterval', () => {
@@ -11,11 +11,11 @@ describe('scheduleInterval', () => {
     ['rate(1 day)', 86400],
     ['rate(3 days)', 259200],
   ])('reads %s as %i seconds', (schedule, seconds) => {
-    expect(scheduleInterval(schedule)?.toSeconds()).toBe(seconds);
+    expect(parseScheduleInterval(schedule)?.toSeconds()).toBe(seconds);
   });
 
   it('has no fixed interval for a cron expression', () => {
-    expect(scheduleInterval('cron(0/10 * * * ? *)')).toBeUndefined();
+    expect(parseScheduleInterval('cron(0/10 * * * ? *)')).toBeUndefined();
   });
 });
 
@@ -29,12 +29,12 @@ describe('missedRunWindow', () => {
     ['rate(6 days)', 86400, 7],
     ['cron(0 8 * * ? *)', 3600, 24],
   ])('watches %s in periods of %i s, alarming after %i empty ones', (schedule, periodSeconds, periods) => {
-    const window = missedRunWindow(schedule);
+    const window = computeMissedRunWindow(schedule);
     expect({ period: window.period.toSeconds(), periods: window.periods }).toEqual({ period: periodSeconds, periods });
   });
 
   it('refuses schedules longer than CloudWatch can watch', () => {
-    expect(() => missedRunWindow('rate(7 days)')).toThrow('schedule: the missed-run alarm can watch at most 7 days');
+    expect(() => computeMissedRunWindow('rate(7 days)')).toThrow('schedule: the missed-run alarm can watch at most 7 days');
   });
 });
 

@@ -1,5 +1,5 @@
 import { KEY_METRICS, type KeyMetricName, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../lambda/metrics';
-import { dashboardPeriod } from '../../lib/checker-dashboard';
+import { computeDashboardPeriod } from '../../lib/checker-dashboard';
 import { exampleWith, logicalId, type SynthResult, single, synth } from './stack-fixture';
 
 /** One line of a widget's `metrics`: `[namespace, name, dim, value, …, {options}]` or `[{expression…}]`. */
@@ -64,7 +64,7 @@ describe('dashboardPeriod', () => {
     ['rate(3 days)', 86400],
     ['cron(0/10 * * * ? *)', 3600],
   ])('shows %s in periods of %i s', (schedule, seconds) => {
-    expect(dashboardPeriod(schedule).toSeconds()).toBe(seconds);
+    expect(computeDashboardPeriod(schedule).toSeconds()).toBe(seconds);
   });
 });
 

@@ -6,9 +6,9 @@ import { parseConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/errors';
 import {
   CONFIG_FILE_NAME,
-  lambdaConfigDelivery,
   MAX_CONFIG_ENV_BYTES,
   MAX_CONFIG_FILE_BYTES,
+  planLambdaConfigDelivery,
   serializeLambdaConfig,
   writeFileCommands,
 } from '../../lib/lambda-config';
@@ -75,7 +75,7 @@ describe('lambdaConfigDelivery', () => {
 
   it('keeps a config that fits in the environment there', () => {
     const config = withKeys(1);
-    const delivery = lambdaConfigDelivery(config);
+    const delivery = planLambdaConfigDelivery(config);
     expect(delivery).toEqual({
       kind: 'environment',
       environment: { KEY_HEALTH_CONFIG: serializeLambdaConfig(config) },
@@ -86,7 +86,7 @@ describe('lambdaConfigDelivery', () => {
 
   it('ships a larger config as the file named by KEY_HEALTH_CONFIG_FILE', () => {
     const config = withKeys(100);
-    const delivery = lambdaConfigDelivery(config);
+    const delivery = planLambdaConfigDelivery(config);
     expect(delivery).toEqual({
       kind: 'file',
       environment: { KEY_HEALTH_CONFIG_FILE: CONFIG_FILE_NAME },
@@ -100,8 +100,8 @@ describe('lambdaConfigDelivery', () => {
     const config = withKeys(3500);
     const bytes = Buffer.byteLength(serializeLambdaConfig(config));
     expect(bytes).toBeGreaterThan(MAX_CONFIG_FILE_BYTES);
-    expect(() => lambdaConfigDelivery(config)).toThrow(ConfigError);
-    expect(() => lambdaConfigDelivery(config)).toThrow(`the config takes ${bytes} bytes in the function's bundle`);
+    expect(() => planLambdaConfigDelivery(config)).toThrow(ConfigError);
+    expect(() => planLambdaConfigDelivery(config)).toThrow(`the config takes ${bytes} bytes in the function's bundle`);
   });
 });
 

@@ -1,8 +1,11 @@
+import { SYSTEM_CLOCK } from '../../lambda/clock';
 import { type Config, type KeyConfig, parseConfig } from '../../lambda/config';
-import { DEFAULT_RETRY, runChecks } from '../../lambda/engine/run-checks';
-import { type LoadedSecret, type SecretSource, SecretUnreadableError } from '../../lambda/engine/secrets';
+import { runChecks } from '../../lambda/engine/run-checks';
+import { DEFAULT_RETRY } from '../../lambda/engine/runtime';
+import type { LoadedSecret, SecretSource } from '../../lambda/engine/secrets';
+import { SecretUnreadableError } from '../../lambda/errors';
 import { ADAPTERS } from '../../lambda/exchanges/registry';
-import { NODE_HTTP_RUNTIME } from '../../lambda/http/node-transport';
+import { nodeTransport } from '../../lambda/http/node-transport';
 import type { Report } from '../../lambda/report';
 
 /** Secrets held in memory by key name; a missing one reads as ResourceNotFoundException. */
@@ -31,20 +34,22 @@ export function configFor(
   });
 }
 
-/** Runs the engine against real HTTP with quick retries, as the CLI would. */
-export function runAgainst(
+/** Runs the engine against real HTTP with quick retries, as the CLI would, and returns the report. */
+export async function runAgainst(
   config: Config,
   secrets: SecretSource,
   options: { deadlineMs?: number; only?: string[]; retries?: number } = {},
 ): Promise<Report> {
-  return runChecks(config, {
-    http: NODE_HTTP_RUNTIME,
+  const run = await runChecks(config, {
+    transport: nodeTransport,
+    clock: SYSTEM_CLOCK,
     secrets,
     adapters: ADAPTERS,
     deadlineAtMs: Date.now() + (options.deadlineMs ?? 15_000),
     retry: { ...DEFAULT_RETRY, backoffMs: 10, retries: options.retries ?? DEFAULT_RETRY.retries },
     ...(options.only && { only: options.only }),
   });
+  return run.report;
 }
 
 /** The codes of one key's findings, sorted. */

@@ -1,6 +1,6 @@
 import { type AlertSettings, type AlertState, decideAlert, INITIAL_STATE, sameAlertState } from '../../../lambda/alerts/decide';
-import { type FindingCode, makeFinding } from '../../../lambda/findings';
-import { type KeyResult, statusOf } from '../../../lambda/report';
+import { type FindingCode, makeFinding, rateFindings } from '../../../lambda/findings';
+import type { KeyResult } from '../../../lambda/report';
 
 const SETTINGS: AlertSettings = { repeatAfterHours: 24, unknownAfterRuns: 3 };
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
@@ -11,7 +11,7 @@ function result(...codes: FindingCode[]): KeyResult {
   return {
     name: 'coinbase-futures',
     exchange: 'coinbase-advanced',
-    status: statusOf(findings),
+    status: rateFindings(findings),
     findings,
     clock: { offsetMs: null, rttMs: null, toleranceMs: null, source: null },
     permissions: { view: null, trade: null, transfer: null, futures: null, ipRestricted: null },

@@ -1,11 +1,12 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { rateFindings } from '../../../lambda/findings';
 import 'aws-sdk-client-mock-jest';
 import { type AlertStateStore, type DeliveryOptions, deliverAlerts, LEASE_MS } from '../../../lambda/alerts/deliver';
 import type { Alert } from '../../../lambda/alerts/format';
 import { DynamoAlertStateStore } from '../../../lambda/aws/state-store';
 import { type FindingCode, makeFinding } from '../../../lambda/findings';
-import { buildReport, type KeyResult, type Report, statusOf, UNKNOWN_CLOCK, UNKNOWN_PERMISSIONS } from '../../../lambda/report';
+import { buildReport, type KeyResult, type Report, UNKNOWN_CLOCK, UNKNOWN_PERMISSIONS } from '../../../lambda/report';
 import { MemoryTable } from '../../support/memory-dynamodb';
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
@@ -16,7 +17,7 @@ function resultOf(name: string, ...codes: FindingCode[]): KeyResult {
   return {
     name,
     exchange: 'coinbase-exchange',
-    status: statusOf(findings),
+    status: rateFindings(findings),
     findings,
     clock: { ...UNKNOWN_CLOCK },
     permissions: { ...UNKNOWN_PERMISSIONS },
@@ -33,11 +34,14 @@ const dynamoStore = new DynamoAlertStateStore(new DynamoDBClient({ region: 'us-e
 
 interface Run {
   readonly options: DeliveryOptions;
+  /** The secret version each key was checked with in this run. */
+  readonly versions: ReadonlyMap<string, string>;
   readonly sent: Alert[];
   readonly logs: Array<Record<string, unknown>>;
 }
 
-function runAt(minutes: number, overrides: Partial<DeliveryOptions> = {}): Run {
+function runAt(minutes: number, overrides: Partial<DeliveryOptions> & { versions?: ReadonlyMap<string, string> } = {}): Run {
+  const { versions = new Map<string, string>(), ...rest } = overrides;
   const sent: Alert[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const options: DeliveryOptions = {
@@ -47,13 +51,18 @@ function runAt(minutes: number, overrides: Partial<DeliveryOptions> = {}): Run {
       return `msg-${sent.length}`;
     },
     settings: { repeatAfterHours: 24, unknownAfterRuns: 3 },
-    versions: new Map(),
     now: () => T0 + minutes * MINUTE,
     dryRun: false,
     log: (entry) => logs.push(entry),
-    ...overrides,
+    ...rest,
   };
-  return { options, sent, logs };
+  return { options, versions, sent, logs };
+}
+
+/** Delivers what a run of `report` would hand over: each result with the secret version it was checked with. */
+function deliver(report: Report, run: Run) {
+  const checked = report.results.map((result) => ({ result, secretVersionId: run.versions.get(result.name) ?? null }));
+  return deliverAlerts({ report, checked }, run.options);
 }
 
 function stored(key: string) {
@@ -73,7 +82,7 @@ beforeEach(() => {
 describe('deliverAlerts', () => {
   it('claims, publishes, then commits the new state and drops the lease', async () => {
     const run = runAt(5);
-    const summary = await deliverAlerts(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY')), run.options);
+    const summary = await deliver(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY')), run);
     expect(summary).toEqual({ published: 1, skipped: [], failures: [] });
     expect(run.sent.map((a) => a.subject)).toEqual(['[CRITICAL] k1: AUTH_INVALID_KEY']);
     expect(stored('k1')).toEqual({ status: 'critical', codes: ['AUTH_INVALID_KEY'], revision: '2', claimUntil: undefined });
@@ -84,10 +93,10 @@ describe('deliverAlerts', () => {
   });
 
   it('writes nothing for a key whose state would not change', async () => {
-    await deliverAlerts(reportAt(0, resultOf('k1', 'AUTH_INVALID_KEY')), runAt(0).options);
+    await deliver(reportAt(0, resultOf('k1', 'AUTH_INVALID_KEY')), runAt(0));
     ddb.resetHistory();
     const run = runAt(5);
-    const summary = await deliverAlerts(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY')), run.options);
+    const summary = await deliver(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY')), run);
     expect(summary.published).toBe(0);
     expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 1);
     expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
@@ -95,7 +104,7 @@ describe('deliverAlerts', () => {
 
   it('saves a state without a message when only the unknown count or the secret version changed', async () => {
     const run = runAt(0, { versions: new Map([['k1', 'v1']]) });
-    await deliverAlerts(reportAt(0, resultOf('k1', 'RATE_LIMITED')), run.options);
+    await deliver(reportAt(0, resultOf('k1', 'RATE_LIMITED')), run);
     expect(run.sent).toEqual([]);
     expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
     expect(table.items.get('k1')).toMatchObject({ status: { S: 'ok' }, unknownRuns: { N: '1' }, secretVersionId: { S: 'v1' } });
@@ -106,7 +115,7 @@ describe('deliverAlerts', () => {
       publish: () => Promise.reject(new Error('ThrottledException: Rate exceeded')),
     });
     const k2 = resultOf('k2', 'IP_NOT_ALLOWED');
-    const summary = await deliverAlerts(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY')), failing.options);
+    const summary = await deliver(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY')), failing);
     expect(summary.failures).toEqual([{ key: 'k1', stage: 'publish', error: 'Error: ThrottledException: Rate exceeded' }]);
     expect(stored('k1')).toEqual({ status: 'ok', codes: [], revision: '2', claimUntil: undefined });
     expect(failing.logs).toContainEqual(
@@ -114,27 +123,27 @@ describe('deliverAlerts', () => {
     );
 
     const retry = runAt(10);
-    await deliverAlerts(reportAt(10, resultOf('k1', 'AUTH_INVALID_KEY'), k2), retry.options);
+    await deliver(reportAt(10, resultOf('k1', 'AUTH_INVALID_KEY'), k2), retry);
     expect(retry.sent.map((a) => a.subject)).toEqual(['[CRITICAL] k1: AUTH_INVALID_KEY', '[CRITICAL] k2: IP_NOT_ALLOWED']);
     const after = runAt(15);
-    await deliverAlerts(reportAt(15, resultOf('k1', 'AUTH_INVALID_KEY'), k2), after.options);
+    await deliver(reportAt(15, resultOf('k1', 'AUTH_INVALID_KEY'), k2), after);
     expect(after.sent).toEqual([]);
   });
 
   it('keeps counting unknown runs through a failed publish', async () => {
     const down = resultOf('k1', 'EXCHANGE_UNAVAILABLE');
-    for (const minutes of [0, 5]) await deliverAlerts(reportAt(minutes, down), runAt(minutes).options);
+    for (const minutes of [0, 5]) await deliver(reportAt(minutes, down), runAt(minutes));
     const failing = runAt(10, { publish: () => Promise.reject(new Error('boom')) });
-    expect((await deliverAlerts(reportAt(10, down), failing.options)).failures).toHaveLength(1);
+    expect((await deliver(reportAt(10, down), failing)).failures).toHaveLength(1);
     expect(table.items.get('k1')?.unknownRuns).toEqual({ N: '3' });
     const retry = runAt(15);
-    await deliverAlerts(reportAt(15, down), retry.options);
+    await deliver(reportAt(15, down), retry);
     expect(retry.sent.map((a) => a.subject)).toEqual(['[UNKNOWN] k1: EXCHANGE_UNAVAILABLE']);
   });
 
   it('reads the state on a dry run but writes nothing and publishes nothing', async () => {
     const run = runAt(5, { dryRun: true, versions: new Map([['k1', 'v9']]) });
-    const summary = await deliverAlerts(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY'), resultOf('k2', 'RATE_LIMITED')), run.options);
+    const summary = await deliver(reportAt(5, resultOf('k1', 'AUTH_INVALID_KEY'), resultOf('k2', 'RATE_LIMITED')), run);
     expect(summary).toEqual({ published: 0, skipped: [], failures: [] });
     expect(run.sent).toEqual([]);
     expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 2);
@@ -146,12 +155,12 @@ describe('deliverAlerts', () => {
   it('leaves a key alone while another run holds its lease, and retries it once the lease expired', async () => {
     await dynamoStore.claim('k1', 0, T0, T0 + LEASE_MS);
     const during = runAt(1);
-    const summary = await deliverAlerts(reportAt(1, resultOf('k1', 'KEY_EXPIRED')), during.options);
+    const summary = await deliver(reportAt(1, resultOf('k1', 'KEY_EXPIRED')), during);
     expect(summary).toEqual({ published: 0, skipped: ['k1'], failures: [] });
     expect(during.sent).toEqual([]);
 
     const after = runAt(LEASE_MS / MINUTE + 1);
-    await deliverAlerts(reportAt(3, resultOf('k1', 'KEY_EXPIRED')), after.options);
+    await deliver(reportAt(3, resultOf('k1', 'KEY_EXPIRED')), after);
     expect(after.sent.map((a) => a.subject)).toEqual(['[CRITICAL] k1: KEY_EXPIRED']);
     expect(stored('k1')).toMatchObject({ status: 'critical', revision: '3', claimUntil: undefined });
   });
@@ -173,7 +182,7 @@ describe('deliverAlerts', () => {
     };
     const [one, two] = [runAt(5, { store: bothRead }), runAt(5, { store: bothRead })];
     const report = reportAt(5, resultOf('k1', 'AUTH_INVALID_SIGNATURE'));
-    const summaries = await Promise.all([deliverAlerts(report, one.options), deliverAlerts(report, two.options)]);
+    const summaries = await Promise.all([deliver(report, one), deliver(report, two)]);
     expect(waiting).toHaveLength(2);
     expect(one.sent.length + two.sent.length).toBe(1);
     expect([...one.logs, ...two.logs]).toContainEqual(
@@ -189,7 +198,7 @@ describe('deliverAlerts', () => {
       return table.getItem(input);
     });
     const run = runAt(5);
-    const summary = await deliverAlerts(reportAt(5, resultOf('k1', 'KEY_EXPIRED'), resultOf('k2', 'KEY_EXPIRED')), run.options);
+    const summary = await deliver(reportAt(5, resultOf('k1', 'KEY_EXPIRED'), resultOf('k2', 'KEY_EXPIRED')), run);
     expect(summary.failures).toEqual([
       {
         key: 'k1',
@@ -209,7 +218,7 @@ describe('deliverAlerts', () => {
       commit: async () => false,
     };
     const run = runAt(5, { store: lost });
-    const summary = await deliverAlerts(reportAt(5, resultOf('k1', 'KEY_EXPIRED')), run.options);
+    const summary = await deliver(reportAt(5, resultOf('k1', 'KEY_EXPIRED')), run);
     expect(summary.published).toBe(1);
     expect(summary.failures).toEqual([
       { key: 'k1', stage: 'commit', error: 'Error: the claim was lost to another run before the state was saved' },
@@ -217,9 +226,9 @@ describe('deliverAlerts', () => {
   });
 
   it('stores the secret version and says so when it changed', async () => {
-    await deliverAlerts(reportAt(0, resultOf('k1')), runAt(0, { versions: new Map([['k1', 'v1']]) }).options);
+    await deliver(reportAt(0, resultOf('k1')), runAt(0, { versions: new Map([['k1', 'v1']]) }));
     const run = runAt(5, { versions: new Map([['k1', 'v2']]) });
-    await deliverAlerts(reportAt(5, resultOf('k1', 'AUTH_INVALID_SIGNATURE')), run.options);
+    await deliver(reportAt(5, resultOf('k1', 'AUTH_INVALID_SIGNATURE')), run);
     expect(run.sent[0]?.email).toContain('a rotation installed this key');
     expect(run.logs).toContainEqual(expect.objectContaining({ message: 'alert decided', kind: 'new', rotated: true }));
     expect(table.items.get('k1')?.secretVersionId).toEqual({ S: 'v2' });

@@ -1,7 +1,7 @@
 import type { AlertDecision, AlertKind } from '../../../lambda/alerts/decide';
-import { describeDuration, formatAlert, formatSms, formatSubject, SMS_MAX_BYTES, SUBJECT_MAX_CHARS } from '../../../lambda/alerts/format';
-import { type FindingCode, makeFinding, type Status } from '../../../lambda/findings';
-import { type KeyResult, statusOf, UNKNOWN_CLOCK, UNKNOWN_PERMISSIONS } from '../../../lambda/report';
+import { formatAlert, formatSms, formatSubject, SMS_MAX_BYTES, SUBJECT_MAX_CHARS } from '../../../lambda/alerts/format';
+import { type FindingCode, makeFinding, rateFindings, type Status } from '../../../lambda/findings';
+import { type KeyResult, UNKNOWN_CLOCK, UNKNOWN_PERMISSIONS } from '../../../lambda/report';
 
 const GSM_BASIC_ASCII = /^[A-Za-z0-9 !"#$%&'()*+,\-./:;<=>?@_]*$/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -11,7 +11,7 @@ function resultOf(name: string, findings: Array<[FindingCode, string]>, parts: P
   return {
     name,
     exchange: 'coinbase-exchange',
-    status: statusOf(made),
+    status: rateFindings(made),
     findings: made,
     clock: { ...UNKNOWN_CLOCK },
     permissions: { ...UNKNOWN_PERMISSIONS },
@@ -52,6 +52,16 @@ const ALL_CODES: FindingCode[] = [
 ];
 
 describe('formatSubject', () => {
+  it.each([
+    ['line breaks', 'a:\nb\r\nc', '[CRITICAL] a: b c: AUTH_INVALID_KEY'],
+    ['non-ASCII letters', 'clé-ü', '[CRITICAL] cl?-?: AUTH_INVALID_KEY'],
+    ['leading blanks', '   k', '[CRITICAL] k: AUTH_INVALID_KEY'],
+  ])('makes a subject SNS accepts from a name with %s', (_label, name, expected) => {
+    const subject = formatSubject(newProblem(name, 'critical', ['AUTH_INVALID_KEY']));
+    expect(subject).toBe(expected);
+    expect(subject).toMatch(PRINTABLE_ASCII);
+  });
+
   it('names the status, the key and the code', () => {
     expect(formatSubject(newProblem('coinbase-futures', 'critical', ['AUTH_INVALID_SIGNATURE']))).toBe(
       '[CRITICAL] coinbase-futures: AUTH_INVALID_SIGNATURE',
@@ -317,21 +327,5 @@ describe('formatAlert by kind', () => {
     expect(alert.sms).toMatch(GSM_BASIC_ASCII);
     expect(alert.sms).toMatch(/ \?{2}/);
     expect(alert.email).toContain(longName);
-  });
-});
-
-describe('describeDuration', () => {
-  it.each([
-    [-5_000, '0 minutes'],
-    [59_999, '0 minutes'],
-    [60_000, '1 minute'],
-    [59 * 60_000, '59 minutes'],
-    [60 * 60_000, '1 hour'],
-    [185 * 60_000, '3 hours 5 minutes'],
-    [(48 * 60 - 1) * 60_000, '47 hours 59 minutes'],
-    [48 * 3_600_000, '2 days'],
-    [52 * 3_600_000 + 59 * 60_000, '2 days 4 hours'],
-  ])('words %i ms as "%s"', (ms, words) => {
-    expect(describeDuration(ms)).toBe(words);
   });
 });

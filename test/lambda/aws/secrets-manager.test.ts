@@ -11,10 +11,11 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { describeSecretsManagerError } from '../../../lambda/aws/secrets-manager';
+import { SecretUnreadableError } from '../../../lambda/errors';
 import 'aws-sdk-client-mock-jest';
-import { describeAwsError, SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
+import { SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
 import type { KeyConfig } from '../../../lambda/config';
-import { SecretUnreadableError } from '../../../lambda/engine/secrets';
 
 const SECRET_ID = 'trading/coinbase-futures';
 const SECRET_TEXT = JSON.stringify({ apiKey: 'k-123', apiSecret: 'c3VwZXItc2VjcmV0LXZhbHVl', passphrase: 'open sesame 42' });
@@ -218,7 +219,7 @@ describe('SecretsManagerSource', () => {
   });
 });
 
-describe('describeAwsError for a CLI without AWS setup', () => {
+describe('describeSecretsManagerError for a CLI without AWS setup', () => {
   it.each([
     [new Error('Region is missing'), 'no AWS region configured (set AWS_REGION'],
     [new Error('Region not accepted: region="" is not a valid hostname component.'), 'no AWS region configured'],
@@ -227,6 +228,6 @@ describe('describeAwsError for a CLI without AWS setup', () => {
       'CredentialsProviderError: no AWS credentials found',
     ],
   ])('says what to set for %s', (error, expected) => {
-    expect(describeAwsError(error)).toContain(expected);
+    expect(describeSecretsManagerError(error)).toContain(expected);
   });
 });

@@ -1,8 +1,10 @@
 import { AuthorizationErrorException, PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { buildPublishInput } from '../../../lambda/aws/sns';
+import { AlertPublishError } from '../../../lambda/errors';
 import 'aws-sdk-client-mock-jest';
 import type { Alert } from '../../../lambda/alerts/format';
-import { AlertPublishError, publishAlert, publishInput, sanitizeSubject } from '../../../lambda/aws/sns';
+import { publishAlert } from '../../../lambda/aws/sns';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:key-health-alerts';
 const ALERT: Alert = {
@@ -15,9 +17,9 @@ const ALERT: Alert = {
   sms: 'key-health CRITICAL coinbase-futures: AUTH_INVALID_SIGNATURE, ROTATION_DUE',
 };
 
-describe('publishInput', () => {
+describe('buildPublishInput', () => {
   it('sends the e-mail and SMS texts as a JSON message structure', () => {
-    const input = publishInput(TOPIC, ALERT);
+    const input = buildPublishInput(TOPIC, ALERT);
     expect(input.MessageStructure).toBe('json');
     expect(JSON.parse(input.Message ?? '')).toEqual({ default: ALERT.email, email: ALERT.email, sms: ALERT.sms });
     expect(input.Subject).toBe(ALERT.subject);
@@ -25,7 +27,7 @@ describe('publishInput', () => {
   });
 
   it('sets the String attributes that filter policies match, codes comma-joined', () => {
-    expect(publishInput(TOPIC, ALERT).MessageAttributes).toEqual({
+    expect(buildPublishInput(TOPIC, ALERT).MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'critical' },
       key: { DataType: 'String', StringValue: 'coinbase-futures' },
       exchange: { DataType: 'String', StringValue: 'coinbase-advanced' },
@@ -34,20 +36,7 @@ describe('publishInput', () => {
   });
 
   it('never sends an empty codes attribute', () => {
-    expect(publishInput(TOPIC, { ...ALERT, severity: 'ok', codes: [] }).MessageAttributes?.codes?.StringValue).toBe('none');
-  });
-});
-
-describe('sanitizeSubject', () => {
-  it.each([
-    ['line breaks', '[CRITICAL] a:\nb\r\nc', '[CRITICAL] a: b c'],
-    ['non-ASCII letters', '[WARNING] clé-ü', '[WARNING] cl?-?'],
-    ['leading blanks', '   [OK] k', '[OK] k'],
-    ['nothing printable left', ' \n\t ', 'key-health alert'],
-    ['99 characters', 'a'.repeat(99), 'a'.repeat(99)],
-    ['100 characters', 'a'.repeat(100), `${'a'.repeat(96)}...`],
-  ])('makes a subject SNS accepts from %s', (_label, subject, expected) => {
-    expect(sanitizeSubject(subject)).toBe(expected);
+    expect(buildPublishInput(TOPIC, { ...ALERT, severity: 'ok', codes: [] }).MessageAttributes?.codes?.StringValue).toBe('none');
   });
 });
 

@@ -7,9 +7,11 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { parseStoredState } from '../../../lambda/aws/state-store';
+import { AlertStateError } from '../../../lambda/errors';
 import 'aws-sdk-client-mock-jest';
 import type { AlertState } from '../../../lambda/alerts/decide';
-import { AlertStateError, DynamoAlertStateStore, storedStateOf } from '../../../lambda/aws/state-store';
+import { DynamoAlertStateStore } from '../../../lambda/aws/state-store';
 import { MemoryTable } from '../../support/memory-dynamodb';
 
 const TABLE = 'KeyHealth-AlertState-1A2B3C';
@@ -63,12 +65,12 @@ describe('DynamoAlertStateStore', () => {
   });
 
   it('reads an item that only a claim wrote as the initial state', () => {
-    expect(storedStateOf({ key: { S: 'k' }, revision: { N: '1' }, claimUntil: { N: '5' } })).toEqual({
+    expect(parseStoredState({ key: { S: 'k' }, revision: { N: '1' }, claimUntil: { N: '5' } })).toEqual({
       state: { status: 'ok', codes: [], since: null, lastNotifiedAt: null, unknownRuns: 0, secretVersionId: null },
       revision: 1,
       claimUntilMs: 5,
     });
-    expect(storedStateOf({ key: { S: 'k' }, status: { S: 'bogus' }, since: { NULL: true } }).state.status).toBe('ok');
+    expect(parseStoredState({ key: { S: 'k' }, status: { S: 'bogus' }, since: { NULL: true } }).state.status).toBe('ok');
   });
 
   it('claims an existing key only at the revision read and when no lease runs, and returns the next revision', async () => {

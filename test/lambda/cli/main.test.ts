@@ -11,7 +11,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
 import { type CliIo, HELP, runCli } from '../../../lambda/cli/main';
-import { NODE_HTTP_RUNTIME } from '../../../lambda/http/node-transport';
+import { SYSTEM_CLOCK } from '../../../lambda/clock';
+import { nodeTransport } from '../../../lambda/http/node-transport';
 import type { Report } from '../../../lambda/report';
 import { coinbaseExchangeHandler } from '../../support/simulator/coinbase-exchange';
 import { type Simulator, startSimulator } from '../../support/simulator/sim-server';
@@ -53,7 +54,8 @@ async function cli(argv: string[], env: Record<string, string> = {}, client?: Se
   const err: string[] = [];
   const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env, cwd: dir, isTty: false };
   const code = await runCli(argv, io, {
-    http: NODE_HTTP_RUNTIME,
+    transport: nodeTransport,
+    clock: SYSTEM_CLOCK,
     ...(client && { remoteSecrets: () => new SecretsManagerSource(client) }),
   });
   return { code, stdout: out.join(''), stderr: err.join('') };
@@ -137,7 +139,7 @@ describe('key-health CLI', () => {
     expect((JSON.parse(only.stdout) as Report).results.map((r) => r.name)).toEqual(['trading']);
     const unknown = await cli(['check', '--config', path, '--only', 'trading,nope']);
     expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toContain('Unknown key name(s): nope');
+    expect(unknown.stderr).toContain('unknown key name(s) "nope"');
   });
 
   it('reads credentials from an environment variable and reports a missing one for that key only', async () => {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { SYSTEM_CLOCK } from '../../../lambda/clock';
 import { parseConfig } from '../../../lambda/config';
 import { checkKey } from '../../../lambda/engine/check-key';
 import { CREDENTIAL_CACHE_SIZE, type CredentialCache } from '../../../lambda/engine/credential-cache';
-import { DEFAULT_RETRY } from '../../../lambda/engine/run-checks';
+import { DEFAULT_RETRY } from '../../../lambda/engine/runtime';
 import { coinbaseExchange } from '../../../lambda/exchanges/coinbase-exchange';
 import type { ExchangeAdapter } from '../../../lambda/exchanges/types';
-import { NODE_HTTP_RUNTIME } from '../../../lambda/http/node-transport';
+import { nodeTransport } from '../../../lambda/http/node-transport';
 import { MemorySecrets } from '../../support/harness';
 import { coinbaseExchangeHandler } from '../../support/simulator/coinbase-exchange';
 import { type Simulator, startSimulator } from '../../support/simulator/sim-server';
@@ -34,14 +35,15 @@ async function check(adapter: ExchangeAdapter<unknown>, options: CheckOptions = 
   const meta = options.versionCreatedAt ? { versionCreatedAt: options.versionCreatedAt } : {};
   const secrets = new MemorySecrets().set('k', secret, meta);
   const runtime = {
-    http: NODE_HTTP_RUNTIME,
+    transport: nodeTransport,
+    clock: SYSTEM_CLOCK,
     secrets,
     deadlineAtMs: Date.now() + 5000,
     retry: { ...DEFAULT_RETRY, retries: 0 },
-    clocks: new Map(),
+    serverTimes: new Map(),
     ...(options.cache && { credentialCache: options.cache }),
   };
-  return checkKey(key, adapter, runtime);
+  return (await checkKey(key, adapter, runtime)).result;
 }
 
 describe('checkKey', () => {
@@ -106,11 +108,11 @@ describe('checkKey with an exchange-side expiry', () => {
     const base = coinbaseExchange as ExchangeAdapter<unknown>;
     return {
       ...base,
-      probes: (key) =>
-        base.probes(key).map((probe) => ({
+      probes: (scope) =>
+        base.probes(scope).map((probe) => ({
           ...probe,
-          read: (body, k) => ({
-            ...probe.read(body, k),
+          read: (body) => ({
+            ...probe.read(body),
             exchangeExpiresAt: offsetMs === null ? null : new Date(Date.now() + offsetMs).toISOString(),
           }),
         })),

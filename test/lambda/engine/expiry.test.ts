@@ -36,8 +36,8 @@ describe('assessExchangeExpiry', () => {
 
   it.each([
     [10 * DAY + 5000, 'Bybit reports that the key expires on 2026-12-07T10:00:05.000Z, in 10 days.'],
-    [DAY + 3 * 3_600_000, 'Bybit reports that the key expires on 2026-11-28T13:00:00.000Z, in 27 h.'],
-    [59 * 60_000, 'Bybit reports that the key expires on 2026-11-27T10:59:00.000Z, in less than an hour.'],
+    [DAY + 3 * 3_600_000, 'Bybit reports that the key expires on 2026-11-28T13:00:00.000Z, in 27 hours.'],
+    [59 * 60_000, 'Bybit reports that the key expires on 2026-11-27T10:59:00.000Z, in 59 minutes.'],
     [-DAY, 'Bybit reports that the key expired on 2026-11-26T10:00:00.000Z.'],
   ])('says when the key expires (%d ms ahead)', (offsetMs, message) => {
     expect(assessExchangeExpiry(at(offsetMs), 14, NOW, 'Bybit')[0]?.message).toBe(message);

@@ -1,4 +1,4 @@
-import { assessRotation, keyCreatedAt, PENDING_GRACE_MS, type RotationFacts } from '../../../lambda/engine/rotation';
+import { assessRotation, findKeyCreatedAt, PENDING_GRACE_MS, type RotationFacts } from '../../../lambda/engine/rotation';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -25,7 +25,7 @@ describe('keyCreatedAt', () => {
     ['the secret creation last', { secret: { secretCreatedAt: secret }, createdAtField: null }, secret],
     ['null when nothing is known', { secret: {} }, null],
   ])('takes %s', (_, facts, expected) => {
-    expect(keyCreatedAt(facts)).toEqual(expected);
+    expect(findKeyCreatedAt(facts)).toEqual(expected);
   });
 });
 
@@ -205,7 +205,7 @@ describe('assessRotation', () => {
     it('names the version, when it was created and how long ago', () => {
       const [finding] = assessRotation(pending({ pendingVersionCreatedAt: ago(3 * HOUR + 5000) }), POLICY, NOW).findings;
       expect(finding?.message).toBe(
-        'Secret version v-pending-123 is labelled AWSPENDING but not AWSCURRENT (created 2026-11-27T06:59:55.000Z, 3 h ago): the last rotation did not finish.',
+        'Secret version v-pending-123 is labelled AWSPENDING but not AWSCURRENT (created 2026-11-27T06:59:55.000Z, 3 hours ago): the last rotation did not finish.',
       );
       const [old] = assessRotation(pending({ pendingVersionCreatedAt: ago(5 * DAY) }), POLICY, NOW).findings;
       expect(old?.message).toContain('(created 2026-11-22T10:00:00.000Z, 5 days ago)');
@@ -221,7 +221,7 @@ describe('assessRotation', () => {
 
     it('says what was seen when the pending version has no date of its own', () => {
       const [bounded] = assessRotation(pending({ lastChangedAt: ago(50 * HOUR) }), POLICY, NOW).findings;
-      expect(bounded?.message).toContain('(no value stored; the secret last changed 2026-11-25T08:00:00.000Z, 2 days ago)');
+      expect(bounded?.message).toContain('(no value stored; the secret last changed 2026-11-25T08:00:00.000Z, 2 days 2 hours ago)');
       const [unknown] = assessRotation(pending({}), POLICY, NOW).findings;
       expect(unknown?.message).toContain('(created at an unknown time)');
     });

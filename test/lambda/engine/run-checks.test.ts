@@ -1,8 +1,12 @@
+import type { Clock } from '../../../lambda/clock';
 import type { Config } from '../../../lambda/config';
-import { runChecks, selectKeys } from '../../../lambda/engine/run-checks';
+import { runChecks } from '../../../lambda/engine/run-checks';
 import { readSecretFields } from '../../../lambda/exchanges/secret-fields';
 import type { ExchangeAdapter } from '../../../lambda/exchanges/types';
-import type { HttpRequest, HttpRuntime, Transport } from '../../../lambda/http/http-client';
+import type { HttpRequest, Transport } from '../../../lambda/http/http-client';
+
+type Ports = { transport: Transport; clock: Clock };
+
 import type { KeyResult, Report } from '../../../lambda/report';
 import { configFor, MemorySecrets } from '../../support/harness';
 
@@ -60,11 +64,13 @@ function fakeHttp(options: { hang?: boolean } = {}) {
       state.inFlight -= 1;
     }
   };
-  const http: HttpRuntime = {
+  const http: Ports = {
     transport,
-    now: () => Date.now(),
-    sleep: async (ms) => {
-      state.waits.push(ms);
+    clock: {
+      now: () => Date.now(),
+      sleep: async (ms) => {
+        state.waits.push(ms);
+      },
     },
   };
   return { http, state };
@@ -81,15 +87,17 @@ function setup(secrets: Record<string, unknown>, extra: { concurrency?: number }
   return { store, config };
 }
 
-const run = (config: Config, store: MemorySecrets, http: HttpRuntime, more: { deadlineAtMs?: number; only?: string[] } = {}) =>
-  runChecks(config, {
-    http,
+const run = async (config: Config, store: MemorySecrets, http: Ports, more: { deadlineAtMs?: number; only?: string[] } = {}) => {
+  const { report } = await runChecks(config, {
+    ...http,
     secrets: store,
     adapters: ADAPTERS,
     deadlineAtMs: more.deadlineAtMs ?? Date.now() + 5000,
     retry: { retries: 1, backoffMs: 1, maxRetryAfterMs: 100 },
     ...(more.only && { only: more.only }),
   });
+  return report;
+};
 
 const resultOf = (report: Report, name: string): KeyResult => {
   const result = report.results.find((r) => r.name === name);
@@ -196,7 +204,7 @@ describe('runChecks', () => {
     const { store, config } = setup({ a: GOOD, b: GOOD });
     const { http, state } = fakeHttp();
     await expect(run(config, store, http, { only: ['a', 'nope', 'zzz'] })).rejects.toThrow(
-      'Unknown key name(s): nope, zzz; configured: a, b',
+      'unknown key name(s) "nope", "zzz"; configured: a, b',
     );
     expect(state.requests).toEqual([]);
   });
@@ -234,8 +242,9 @@ describe('runChecks', () => {
     const { store, config } = setup({ a: GOOD });
     const { http } = fakeHttp();
     const at = Date.parse('2026-11-27T10:00:00.000Z');
-    const report = await runChecks(config, {
-      http: { ...http, now: () => at },
+    const { report } = await runChecks(config, {
+      transport: http.transport,
+      clock: { ...http.clock, now: () => at },
       secrets: store,
       adapters: ADAPTERS,
       deadlineAtMs: at - 1,
@@ -253,20 +262,5 @@ describe('runChecks', () => {
     expect(codesOf(report, 'adv')).toEqual(['UNEXPECTED_RESPONSE']);
     expect(resultOf(report, 'adv').findings[0]?.message).toBe('No adapter for exchange "coinbase-advanced" in this build.');
     expect(resultOf(report, 'a').status).toBe('ok');
-  });
-});
-
-describe('selectKeys', () => {
-  const keys = configFor([
-    { name: 'a', exchange: 'coinbase-exchange' },
-    { name: 'b', exchange: 'coinbase-exchange' },
-  ]).keys;
-
-  it.each([[undefined], [[]]])('selects every key for only=%j', (only) => {
-    expect(selectKeys(keys, only).map((k) => k.name)).toEqual(['a', 'b']);
-  });
-
-  it('returns a copy, not the config list', () => {
-    expect(selectKeys(keys, undefined)).not.toBe(keys);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import ccxt from 'ccxt';
 import { classifyResponse } from '../../../lambda/engine/classify';
-import { originOf } from '../../../lambda/engine/exchange-requests';
+import { resolveOrigin } from '../../../lambda/engine/exchange-requests';
 import type { CoinbaseHmacCredentials } from '../../../lambda/exchanges/coinbase-hmac';
 import { coinbaseInternational } from '../../../lambda/exchanges/coinbase-international';
 import type { ExchangeAdapter } from '../../../lambda/exchanges/types';
@@ -170,8 +170,8 @@ describe('coinbase-international origins', () => {
   ])('with %o reads portfolios at %s', (options, url) => {
     const [key] = configFor([{ name: 'k', exchange: 'coinbase-international', ...options }]).keys;
     if (!key) throw new Error('no key');
-    const [probe] = coinbaseInternational.probes(key);
-    expect(`${originOf(key, coinbaseInternational as ExchangeAdapter)}${probe?.request.path}`).toBe(url);
+    const [probe] = coinbaseInternational.probes(key.expect);
+    expect(`${resolveOrigin(key, coinbaseInternational as ExchangeAdapter)}${probe?.request.path}`).toBe(url);
     expect(coinbaseInternational.allowList).toContain(`GET ${probe?.request.path}`);
   });
 });

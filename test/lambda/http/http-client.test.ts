@@ -1,10 +1,10 @@
+import type { Clock } from '../../../lambda/clock';
 import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../../../lambda/errors';
 import {
   assertSecureUrl,
+  extractPath,
   type HttpRequest,
-  type HttpRuntime,
   parseRetryAfter,
-  pathOf,
   type SendOptions,
   sendRequest,
   type Transport,
@@ -33,15 +33,14 @@ function fakeRuntime(answers: Answer[], latencyMs = 5) {
     if (answer === 'ignore-abort') return new Promise(() => {});
     return Promise.resolve({ status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? '{}' });
   };
-  const runtime: HttpRuntime = {
-    transport,
+  const clock: Clock = {
     now: () => state.nowMs,
     sleep: async (ms) => {
       state.waits.push(ms);
       state.nowMs += ms;
     },
   };
-  return { runtime, state };
+  return { runtime: { transport, clock }, state };
 }
 
 /** Options with a build that stamps each attempt, so re-signing shows. */
@@ -71,7 +70,7 @@ describe('sendRequest', () => {
   it('returns the first answer with the times around it', async () => {
     const { runtime, state } = fakeRuntime([{ status: 200, body: '{"ok":true}', headers: { date: 'x' } }], 40);
     const { opts } = options();
-    await expect(sendRequest(runtime, opts)).resolves.toEqual({
+    await expect(sendRequest(runtime.transport, runtime.clock, opts)).resolves.toEqual({
       status: 200,
       headers: { date: 'x' },
       body: '{"ok":true}',
@@ -91,7 +90,7 @@ describe('sendRequest', () => {
     [418, [250, 500]],
   ])('retries HTTP %d with exponential backoff %j and returns the last answer', async (status, waits) => {
     const { runtime, state } = fakeRuntime([{ status }, { status }, { status }]);
-    const response = await sendRequest(runtime, options().opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options().opts);
     expect(response.status).toBe(status);
     expect(response.attempts).toBe(3);
     expect(state.waits).toEqual(waits);
@@ -100,27 +99,27 @@ describe('sendRequest', () => {
 
   it.each([400, 401, 403, 404, 451])('does not retry HTTP %d', async (status) => {
     const { runtime, state } = fakeRuntime([{ status }]);
-    const response = await sendRequest(runtime, options().opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options().opts);
     expect([response.status, response.attempts, state.waits]).toEqual([status, 1, []]);
   });
 
   it('stops retrying once an answer is good', async () => {
     const { runtime, state } = fakeRuntime([{ status: 503 }, { status: 200 }]);
-    const response = await sendRequest(runtime, options().opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options().opts);
     expect([response.status, response.attempts, state.waits]).toEqual([200, 2, [250]]);
   });
 
   it('re-signs (calls build) for every attempt', async () => {
     const { runtime, state } = fakeRuntime([{ status: 503 }, 'network-error', { status: 200 }]);
     const { opts, built } = options();
-    await sendRequest(runtime, opts);
+    await sendRequest(runtime.transport, runtime.clock, opts);
     expect(built.count).toBe(3);
     expect(state.requests.map((r) => r.headers['x-attempt'])).toEqual(['1', '2', '3']);
   });
 
   it('retries a network error and then throws NetworkError without the query string', async () => {
     const { runtime, state } = fakeRuntime(['network-error', 'network-error', 'network-error']);
-    const error = await sendRequest(runtime, options().opts).catch((e: unknown) => e);
+    const error = await sendRequest(runtime.transport, runtime.clock, options().opts).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toBe('Request failed: GET /api/v3/account: ECONNREFUSED');
     expect((error as Error).message).not.toContain('signature');
@@ -130,7 +129,7 @@ describe('sendRequest', () => {
 
   it('times out each attempt, naming the method and path without the query', async () => {
     const { runtime, state } = fakeRuntime(['hang', 'hang']);
-    const error = await sendRequest(runtime, options({ timeoutMs: 20, retries: 1 }).opts).catch((e: unknown) => e);
+    const error = await sendRequest(runtime.transport, runtime.clock, options({ timeoutMs: 20, retries: 1 }).opts).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestTimeoutError);
     expect((error as Error).message).toBe('Request timed out after 20 ms: GET /api/v3/account');
     expect(state.requests).toHaveLength(2);
@@ -139,20 +138,22 @@ describe('sendRequest', () => {
 
   it('times out even when the transport ignores the abort signal', async () => {
     const { runtime } = fakeRuntime(['ignore-abort']);
-    await expect(sendRequest(runtime, options({ timeoutMs: 20, retries: 0 }).opts)).rejects.toThrow(
+    await expect(sendRequest(runtime.transport, runtime.clock, options({ timeoutMs: 20, retries: 0 }).opts)).rejects.toThrow(
       new RequestTimeoutError('GET', '/api/v3/account', 20),
     );
   });
 
   it('recovers when a retry answers after a timeout', async () => {
     const { runtime } = fakeRuntime(['hang', { status: 200 }]);
-    const response = await sendRequest(runtime, options({ timeoutMs: 20 }).opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options({ timeoutMs: 20 }).opts);
     expect([response.status, response.attempts]).toEqual([200, 2]);
   });
 
   it('shortens the timeout to what is left before the deadline', async () => {
     const { runtime } = fakeRuntime(['hang']);
-    const error = await sendRequest(runtime, options({ timeoutMs: 5000, deadlineAtMs: T0 + 30 }).opts).catch((e: unknown) => e);
+    const error = await sendRequest(runtime.transport, runtime.clock, options({ timeoutMs: 5000, deadlineAtMs: T0 + 30 }).opts).catch(
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toBe('Request timed out after 30 ms: GET /api/v3/account');
   });
 
@@ -163,14 +164,14 @@ describe('sendRequest', () => {
     ['an HTTP date', new Date(T0 + 3000).toUTCString(), 2995],
   ])('waits for Retry-After given in %s', async (_, retryAfter, wait) => {
     const { runtime, state } = fakeRuntime([{ status: 429, headers: { 'retry-after': retryAfter } }, { status: 200 }]);
-    const response = await sendRequest(runtime, options().opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options().opts);
     expect(response.status).toBe(200);
     expect(state.waits).toEqual([wait]);
   });
 
   it('honours Retry-After on a 503 too', async () => {
     const { runtime, state } = fakeRuntime([{ status: 503, headers: { 'retry-after': '1' } }, { status: 200 }]);
-    await sendRequest(runtime, options().opts);
+    await sendRequest(runtime.transport, runtime.clock, options().opts);
     expect(state.waits).toEqual([1000]);
   });
 
@@ -180,7 +181,7 @@ describe('sendRequest', () => {
     ['4', 2, [4000]],
   ])('with maxRetryAfterMs 5000 and Retry-After %s s sends %d time(s) and waits %j', async (retryAfter, sends, waits) => {
     const { runtime, state } = fakeRuntime([{ status: 429, headers: { 'retry-after': retryAfter } }, { status: 200 }]);
-    const response = await sendRequest(runtime, options({ maxRetryAfterMs: 4999 }).opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options({ maxRetryAfterMs: 4999 }).opts);
     expect(state.requests).toHaveLength(sends);
     expect(state.waits).toEqual(waits);
     expect(response.status).toBe(sends === 1 ? 429 : 200);
@@ -188,7 +189,7 @@ describe('sendRequest', () => {
 
   it('returns the 429 at once when Retry-After is longer than maxRetryAfterMs', async () => {
     const { runtime, state } = fakeRuntime([{ status: 429, headers: { 'retry-after': '60' } }]);
-    const response = await sendRequest(runtime, options().opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options().opts);
     expect([response.status, response.attempts, state.waits]).toEqual([429, 1, []]);
   });
 
@@ -198,7 +199,7 @@ describe('sendRequest', () => {
     [T0 + 5 + 251, 2, [250]],
   ])('with the deadline at %d does not wait past it (%d send(s))', async (deadlineAtMs, sends, waits) => {
     const { runtime, state } = fakeRuntime([{ status: 503 }, { status: 200 }]);
-    const response = await sendRequest(runtime, options({ deadlineAtMs }).opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options({ deadlineAtMs }).opts);
     expect(state.requests).toHaveLength(sends);
     expect(state.waits).toEqual(waits);
     expect(response.status).toBe(sends === 1 ? 503 : 200);
@@ -206,13 +207,15 @@ describe('sendRequest', () => {
 
   it('throws the network error rather than waiting past the deadline', async () => {
     const { runtime, state } = fakeRuntime(['network-error']);
-    await expect(sendRequest(runtime, options({ deadlineAtMs: T0 + 100 }).opts)).rejects.toBeInstanceOf(NetworkError);
+    await expect(sendRequest(runtime.transport, runtime.clock, options({ deadlineAtMs: T0 + 100 }).opts)).rejects.toBeInstanceOf(
+      NetworkError,
+    );
     expect(state.waits).toEqual([]);
   });
 
   it('sends nothing once the deadline has passed', async () => {
     const { runtime, state } = fakeRuntime([]);
-    const error = await sendRequest(runtime, options({ deadlineAtMs: T0 }).opts).catch((e: unknown) => e);
+    const error = await sendRequest(runtime.transport, runtime.clock, options({ deadlineAtMs: T0 }).opts).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect((error as Error).message).toBe('Run deadline reached before sending GET /api/v3/account');
     expect(state.requests).toEqual([]);
@@ -220,7 +223,7 @@ describe('sendRequest', () => {
 
   it('does not retry when retries is 0', async () => {
     const { runtime, state } = fakeRuntime([{ status: 503 }, { status: 200 }]);
-    const response = await sendRequest(runtime, options({ retries: 0 }).opts);
+    const response = await sendRequest(runtime.transport, runtime.clock, options({ retries: 0 }).opts);
     expect([response.status, state.requests.length]).toEqual([503, 1]);
   });
 });
@@ -240,13 +243,13 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('pathOf', () => {
+describe('extractPath', () => {
   it.each([
     [URL_WITH_SIGNATURE, '/api/v3/account'],
     ['http://127.0.0.1:4010/time', '/time'],
     ['/relative?x=1', '/relative'],
   ])('gives the path of %s without its query', (url, path) => {
-    expect(pathOf(url)).toBe(path);
+    expect(extractPath(url)).toBe(path);
   });
 });
 

@@ -6,7 +6,7 @@ import {
   measureFromDateHeader,
   measureOffset,
   toleranceFor,
-} from '../../../lambda/engine/clock';
+} from '../../../lambda/engine/clock-offset';
 import type { ClockWindow } from '../../../lambda/exchanges/types';
 
 /** Asymmetric on purpose, so a mixed-up direction shows. */

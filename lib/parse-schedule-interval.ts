@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 const RATE = /^rate\(\s*([1-9][0-9]*)\s+(minute|hour|day)s?\s*\)$/;
 
 /** The fixed interval of an EventBridge `rate(...)` expression; `undefined` for `cron(...)`, whose gaps vary. */
-export function scheduleInterval(schedule: string): Duration | undefined {
+export function parseScheduleInterval(schedule: string): Duration | undefined {
   const match = RATE.exec(schedule.trim());
   if (!match) return undefined;
   const value = Number(match[1]);
