@@ -1,5 +1,5 @@
 import { ConfigError } from './errors';
-import { EXCHANGE_IDS, type ExchangeId, HAS_SANDBOX, SUPPORTED_EXCHANGE_IDS } from './exchanges/ids';
+import { EXCHANGE_IDS, type ExchangeId, hasSandbox, isExchangeId, PLANNED_EXCHANGE_IDS } from './exchanges/registry';
 import { SEVERITIES, type Severity } from './findings';
 
 /** What a key is expected to be allowed to do; `undefined` means no opinion. */
@@ -167,7 +167,7 @@ function parseKey(raw: unknown, path: string, d: KeyDefaults, problem: Problem):
   const baseUrl = parseBaseUrl(obj.baseUrl, `${path}.baseUrl`, problem);
   const sandbox = readBoolean(obj, 'sandbox', `${path}.sandbox`, problem) ?? false;
   if (sandbox && baseUrl !== undefined) problem(path, 'has both "sandbox" and "baseUrl"; baseUrl already picks the host');
-  if (sandbox && exchange !== undefined && !HAS_SANDBOX.includes(exchange))
+  if (sandbox && exchange !== undefined && !hasSandbox(exchange))
     problem(`${path}.sandbox`, `${exchange} has no sandbox that checks keys; remove "sandbox" (or use "baseUrl")`);
   if (problem.calls > before || name === undefined || exchange === undefined) return undefined;
   return {
@@ -184,15 +184,16 @@ function parseKey(raw: unknown, path: string, d: KeyDefaults, problem: Problem):
 }
 
 function parseExchange(raw: unknown, path: string, problem: Problem): ExchangeId | undefined {
-  if (raw === undefined) return void problem(path, `is required, one of ${SUPPORTED_EXCHANGE_IDS.join(', ')}`);
+  if (raw === undefined) return void problem(path, `is required, one of ${EXCHANGE_IDS.join(', ')}`);
   if (typeof raw !== 'string') return void problem(path, `must be a string, got ${typeName(raw)}`);
-  if (!(EXCHANGE_IDS as readonly string[]).includes(raw)) {
-    return void problem(path, `unknown exchange ${quote(raw)}${hintFor(raw, EXCHANGE_IDS, 'known')}`);
-  }
-  const id = raw as ExchangeId;
-  if (!SUPPORTED_EXCHANGE_IDS.includes(id))
-    return void problem(path, `exchange ${quote(id)} is planned but not supported yet; supported: ${SUPPORTED_EXCHANGE_IDS.join(', ')}`);
-  return id;
+  if (isExchangeId(raw)) return raw;
+  if (PLANNED_EXCHANGE_IDS.includes(raw))
+    return void problem(path, `exchange ${quote(raw)} is planned but not supported yet; supported: ${EXCHANGE_IDS.join(', ')}`);
+  // Suggestions come from the supported ids only: following one must lead to a config that works.
+  const planned = suggest(raw, PLANNED_EXCHANGE_IDS).map(quote);
+  const plannedNote =
+    planned.length > 0 ? ` (${planned.join(', ')} ${planned.length > 1 ? 'are' : 'is'} planned but not supported yet)` : '';
+  return void problem(path, `unknown exchange ${quote(raw)}${hintFor(raw, EXCHANGE_IDS, 'supported')}${plannedNote}`);
 }
 
 function parseCredentials(raw: unknown, path: string, problem: Problem): LocalCredentials | undefined {

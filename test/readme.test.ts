@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTroubleshootingTable } from '../lambda/cli/format-table';
 import { FINDING_CODES } from '../lambda/findings';
+import { applySections, renderSections } from '../scripts/readme';
 
 const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 
 describe('README', () => {
-  it('carries the troubleshooting table generated from the one remediation table', () => {
-    const block = README.split('<!-- troubleshooting:start -->')[1]?.split('<!-- troubleshooting:end -->')[0]?.trim();
-    expect(block).toBe(formatTroubleshootingTable());
+  it.each(Object.entries(renderSections()))('carries the %s section generated from the code (npm run readme)', (name, text) => {
+    const block = README.split(`<!-- ${name}:start -->`)[1]?.split(`<!-- ${name}:end -->`)[0]?.trim();
+    expect(block).toBe(text);
+  });
+
+  it('is left unchanged by regenerating it', () => {
+    expect(applySections(README, renderSections())).toBe(README);
   });
 
   it('documents every finding code', () => {

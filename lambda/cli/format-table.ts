@@ -1,4 +1,4 @@
-import { FINDING_CODES, STATUSES, type Status } from '../findings';
+import { STATUSES, type Status } from '../findings';
 import type { KeyResult, Report } from '../report';
 
 /** Options for {@link formatReport}. */
@@ -57,12 +57,4 @@ function countStatuses(results: readonly KeyResult[]): string {
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`)
     .join(', ');
-}
-
-/** The troubleshooting table (code, severity, meaning, remedy) as Markdown, from the one remediation table. */
-export function formatTroubleshootingTable(): string {
-  const rows = Object.entries(FINDING_CODES).map(
-    ([code, info]) => `| \`${code}\` | ${info.severity} | ${info.meaning} | ${info.remediation.replace(/\|/g, '\\|')} |`,
-  );
-  return ['| code | severity | meaning | what to do |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -8,7 +8,7 @@ import { assessClock, type ClockMeasurement, describeOffset, isOutsideWindow, to
 import { parseCredentialsCached } from './credential-cache';
 import {
   type Attempt,
-  findDateMeasurement,
+  findAnswerMeasurement,
   type KeyContext,
   measureFromResponse,
   measureServerTime,
@@ -65,7 +65,7 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: 
   const clockPromise = adapter.time ? measureServerTime(ctx) : null;
   let attempts = await Promise.all(adapter.probes({ futures: key.expect.futures }).map((probe) => sendProbe(ctx, probe, 0)));
   attempts = await Promise.all(attempts.map((a) => (needsConfirmation(a) ? sendProbe(ctx, a.probe, 0) : a)));
-  const measurement = clockPromise ? await clockPromise : findDateMeasurement(attempts);
+  const measurement = clockPromise ? await clockPromise : findAnswerMeasurement(attempts);
 
   const findings: Finding[] = [];
   const settled = await Promise.all(attempts.map((a) => diagnoseClock(ctx, a, measurement)));
@@ -107,6 +107,8 @@ async function diagnoseClock<C>(
   if (outcome.ok) return { attempt, extra: [] };
   const offset = ctx.adapter.time ? measurement : (measureFromResponse(attempt.response) ?? measurement);
   const window = ctx.adapter.clockWindow;
+  // An exchange whose signing carries no timestamp cannot reject our clock.
+  if (!window) return { attempt, extra: [] };
   const rejected = outcome.code === 'CLOCK_SKEW_REJECTED';
   const suspect = rejected || (AUTH_CODES.has(outcome.code) && offset !== null && isOutsideWindow(offset.offsetMs, window));
   if (!suspect) return { attempt, extra: [] };

@@ -11,23 +11,33 @@ const EXCERPT_CHARS = 200;
 
 /**
  * Sorts an answer with the adapter's error table first (so a 200 carrying an error code is
- * caught), then 2xx JSON as success, then the rules shared by all exchanges: 429/418 rate limit,
- * 451 geo-block, 5xx unavailable, anything else unexpected.
+ * caught): rules naming the exchange's own error code, compared exactly with the parsed field,
+ * then the others in order; then 2xx JSON without an error field as success; then the rules
+ * shared by all exchanges: 429/418 rate limit, 451 geo-block, 5xx unavailable, anything else unexpected.
+ * The body excerpt in messages passes through `redactText` first.
  */
-export function classifyResponse(adapter: ExchangeAdapter, request: ExchangeRequest, response: HttpResponse): Classification {
+export function classifyResponse(
+  adapter: ExchangeAdapter,
+  request: ExchangeRequest,
+  response: HttpResponse,
+  redactText: (text: string) => string = (text) => text,
+): Classification {
   const where = `${adapter.displayName} answered HTTP ${response.status} to ${request.method} ${request.path}`;
-  const excerpt = excerptBody(response.body);
-  for (const rule of adapter.errors) {
-    if (!matchesRule(rule, response)) continue;
+  // Redacted before it is cut short, so no part of a value the exchange quotes back can show.
+  const excerpt = excerptBody(redactText(response.body));
+  const parsed = parseJson(response.body);
+  const errorCode = parsed.ok ? readErrorCode(adapter, parsed.value) : undefined;
+  const exact = adapter.errors.filter((rule) => rule.error !== undefined);
+  const loose = adapter.errors.filter((rule) => rule.error === undefined);
+  for (const rule of [...exact, ...loose]) {
+    if (!matchesRule(rule, response, errorCode)) continue;
     const note = rule.note ? ` ${rule.note}` : '';
     return { ok: false, code: rule.code, rule, finding: makeFinding(rule.code, `${where}: ${excerpt}.${note}`) };
   }
   if (response.status >= 200 && response.status < 300) {
-    try {
-      return { ok: true, body: JSON.parse(response.body) };
-    } catch {
-      return fail('UNEXPECTED_RESPONSE', `${where} with a body that is not JSON: ${excerpt}`);
-    }
+    if (!parsed.ok) return fail('UNEXPECTED_RESPONSE', `${where} with a body that is not JSON: ${excerpt}`);
+    if (errorCode !== undefined) return fail('UNEXPECTED_RESPONSE', `${where} with error ${JSON.stringify(errorCode)}: ${excerpt}`);
+    return { ok: true, body: parsed.value };
   }
   if (response.status === 429 || response.status === 418) {
     const retryAfter = response.headers['retry-after'];
@@ -43,7 +53,28 @@ function fail(code: FindingCode, message: string): Classification {
   return { ok: false, code, finding: makeFinding(code, message) };
 }
 
-function matchesRule(rule: ErrorRule, response: HttpResponse): boolean {
+function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The adapter's reading of the error field; an adapter that throws on an odd shape reads as no field. */
+function readErrorCode(adapter: ExchangeAdapter, body: unknown): string | undefined {
+  try {
+    return adapter.readError?.(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function matchesRule(rule: ErrorRule, response: HttpResponse, errorCode: string | undefined): boolean {
+  if (rule.error !== undefined) {
+    const codes: readonly string[] = typeof rule.error === 'string' ? [rule.error] : rule.error;
+    if (errorCode === undefined || !codes.includes(errorCode)) return false;
+  }
   if (rule.status !== undefined) {
     const statuses = typeof rule.status === 'number' ? [rule.status] : rule.status;
     if (!statuses.includes(response.status)) return false;

@@ -46,10 +46,12 @@ export function describeOffset(offsetMs: number, exchange: string): string {
 /** The report's clock block, and a CLOCK_DRIFT warning when the offset uses more than half the tolerance. */
 export function assessClock(
   measurement: ClockMeasurement | null,
-  window: ClockWindow,
+  window: ClockWindow | null,
   exchange: string,
 ): { reading: ClockReading; findings: Finding[] } {
   if (!measurement) return { reading: { offsetMs: null, rttMs: null, toleranceMs: null, source: null }, findings: [] };
+  // Without a window (signing carries no timestamp) the offset is reported, but no drift can hurt the key.
+  if (!window) return { reading: { ...measurement, toleranceMs: null }, findings: [] };
   const toleranceMs = toleranceFor(measurement.offsetMs, window);
   const reading: ClockReading = { ...measurement, toleranceMs };
   const used = Math.abs(measurement.offsetMs);

@@ -1,9 +1,9 @@
 import type { KeyConfig } from '../config';
 import { KeyHealthError, messageOf } from '../errors';
-import type { ExchangeAdapter, ExchangeRequest, Probe, ProbeReading } from '../exchanges/types';
+import type { ExchangeAdapter, ExchangeRequest, Probe, ProbeReading, SignContext, SignedParts } from '../exchanges/types';
 import { makeFinding } from '../findings';
 import { type HttpRequest, type HttpResponse, sendRequest } from '../http/http-client';
-import { type Classification, classifyResponse } from './classify';
+import { type Classification, classifyResponse, redact } from './classify';
 import { type ClockMeasurement, measureFromDateHeader, measureOffset } from './clock-offset';
 import type { CheckRuntime } from './runtime';
 
@@ -27,20 +27,41 @@ export interface KeyContext<C> {
   readonly sensitive: Set<string>;
 }
 
+/** A request signed and laid out exactly as it goes on the wire, with what signing returned. */
+export interface SignedRequest {
+  readonly http: HttpRequest;
+  readonly signed: SignedParts;
+}
+
+/** Signs `request` and lays it out for the wire; throws when it is not on the adapter's allow-list. */
+export function buildSignedRequest<C>(
+  adapter: ExchangeAdapter<C>,
+  credentials: C,
+  request: ExchangeRequest,
+  context: SignContext,
+): SignedRequest {
+  const signed = adapter.sign(request, credentials, context);
+  const query = signed.query ?? request.query;
+  const body = signed.body ?? request.body;
+  const http: HttpRequest = {
+    method: request.method,
+    url: buildUrl(adapter, context.origin, request, query),
+    headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...signed.headers },
+    ...(body !== undefined && { body }),
+  };
+  return { http, signed };
+}
+
 /** Sends one probe signed with our clock minus `correctionMs`, and classifies the answer; throws only for our own errors. */
 export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionMs: number): Promise<Attempt> {
   const { adapter, credentials, origin, runtime, key } = ctx;
+  let last: SignedParts | undefined;
   const build = (): HttpRequest => {
-    const signed = adapter.sign(probe.request, credentials, runtime.clock.now() - correctionMs, origin);
+    const context = { nowMs: runtime.clock.now() - correctionMs, origin, random: runtime.random };
+    const { http, signed } = buildSignedRequest(adapter, credentials, probe.request, context);
     for (const value of signed.sensitive) ctx.sensitive.add(value);
-    const query = signed.query ?? probe.request.query;
-    const body = signed.body ?? probe.request.body;
-    return {
-      method: probe.request.method,
-      url: buildUrl(adapter, origin, probe.request, query),
-      headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...signed.headers },
-      ...(body !== undefined && { body }),
-    };
+    last = signed;
+    return http;
   };
   let response: HttpResponse;
   try {
@@ -57,7 +78,15 @@ export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionM
     const finding = makeFinding('EXCHANGE_UNAVAILABLE', `${adapter.displayName}: ${error.message}.`);
     return { probe, response: null, outcome: { ok: false, code: 'EXCHANGE_UNAVAILABLE', finding } };
   }
-  const classification = classifyResponse(adapter as ExchangeAdapter, probe.request, response);
+  const classification = classifyResponse(adapter as ExchangeAdapter, probe.request, response, (text) => redact(text, [...ctx.sensitive]));
+  const unverified = last?.checkAnswer?.(response);
+  if (unverified !== undefined && (classification.ok || classification.code !== 'UNEXPECTED_RESPONSE')) {
+    const finding = makeFinding(
+      'UNEXPECTED_RESPONSE',
+      `${adapter.displayName} answered HTTP ${response.status} to ${probe.request.method} ${probe.request.path}, but the answer is not signed as ${adapter.displayName} signs its answers: ${unverified} Something between this host and ${adapter.displayName} changed it (a proxy or an interception), or the stored secret is not this key's. The answer was not believed.`,
+    );
+    return { probe, response, outcome: { ok: false, code: 'UNEXPECTED_RESPONSE', finding } };
+  }
   if (!classification.ok) return { probe, response, outcome: classification };
   try {
     return { probe, response, outcome: { ok: true, reading: probe.read(classification.body) } };
@@ -102,8 +131,16 @@ export function measureFromResponse(response: HttpResponse | null): ClockMeasure
   return response ? measureFromDateHeader(response.sentAtMs, response.receivedAtMs, response.headers.date) : null;
 }
 
-/** The first `Date`-header measurement among the answers. */
-export function findDateMeasurement(attempts: readonly Attempt[]): ClockMeasurement | null {
+/**
+ * The clock as the answers tell it, for an exchange without a time endpoint: the first time an
+ * answer states in its body (millisecond resolution), else the first `Date` header (one second).
+ */
+export function findAnswerMeasurement(attempts: readonly Attempt[]): ClockMeasurement | null {
+  for (const { outcome, response } of attempts) {
+    const stated = outcome.ok ? outcome.reading.serverTimeMs : undefined;
+    if (response && stated !== undefined && Number.isFinite(stated))
+      return measureOffset(response.sentAtMs, response.receivedAtMs, stated, 'response-body');
+  }
   for (const attempt of attempts) {
     const measurement = measureFromResponse(attempt.response);
     if (measurement) return measurement;

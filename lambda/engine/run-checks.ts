@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import { type Config, type KeyConfig, selectKeys } from '../config';
 import type { ExchangeAdapter } from '../exchanges/types';
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly only?: readonly string[];
   /** Keep parsed credentials across runs (pass the same map to every run of a long-lived process). */
   readonly credentialCache?: CredentialCache;
+  /** @default node:crypto randomBytes */
+  readonly random?: (size: number) => Buffer;
 }
 
 /** What one run found: the report, and per key (in the report's order) the facts later steps need. */
@@ -46,6 +49,7 @@ export async function runChecks(config: Config, options: RunOptions): Promise<Ru
     deadlineAtMs: options.deadlineAtMs,
     retry: options.retry ?? DEFAULT_RETRY,
     serverTimes: new Map(),
+    random: options.random ?? randomBytes,
     ...(options.credentialCache && { credentialCache: options.credentialCache }),
   };
   const checked = await mapWithConcurrency(keys, config.concurrency, (key) => checkBeforeDeadline(key, options, runtime));

@@ -25,4 +25,6 @@ export interface CheckRuntime {
   readonly serverTimes: Map<string, Promise<ClockMeasurement | null>>;
   /** Parsed credentials kept across the runs of one process (a warm Lambda container); absent: parse every time. */
   readonly credentialCache?: CredentialCache;
+  /** Random bytes for request nonces. */
+  readonly random: (size: number) => Buffer;
 }

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { makeFinding } from '../findings';
-import { createEd25519Key, generateNonce, type JwtAlgorithm, signJwt } from './jwt';
+import { createEd25519Key, type JwtAlgorithm, signJwt } from './jwt';
 import { makeSecretInvalidFinding, readSecretFields } from './secret-fields';
 import { decodeBase64 } from './signing';
 import type { CredentialsResult, ExchangeAdapter, ExchangeRequest } from './types';
@@ -34,12 +34,7 @@ const LEGACY_SECRET = /^[A-Za-z0-9]{32}$/;
  * `METHOD host+path` without scheme or query, and always names api.coinbase.com: a `baseUrl`
  * override changes where the request goes, never what is signed.
  */
-export function buildCdpJwt(
-  credentials: CoinbaseAdvancedCredentials,
-  request: ExchangeRequest,
-  nowMs: number,
-  nonce = generateNonce(),
-): string {
+export function buildCdpJwt(credentials: CoinbaseAdvancedCredentials, request: ExchangeRequest, nowMs: number, nonce: string): string {
   const now = Math.floor(nowMs / 1000);
   const uri = `${request.method} ${URI_HOST}${request.path}`;
   const es256 = credentials.algorithm === 'ES256';
@@ -63,6 +58,18 @@ export function buildCdpJwt(
 export const coinbaseAdvanced: ExchangeAdapter<CoinbaseAdvancedCredentials> = {
   id: ID,
   displayName: 'Coinbase Advanced',
+  guide: {
+    api: 'Coinbase Advanced Trade with CDP keys, incl. US futures (CFM)',
+    secret:
+      'A CDP API key (Coinbase Developer Platform). `apiKey` is the key name (`organizations/{org_id}/apiKeys/{key_id}`, or the key id for Ed25519 keys); `apiSecret` is the private key exactly as downloaded: an EC PEM (`-----BEGIN EC PRIVATE KEY-----`; JSON-escaped `\\n` newlines are fine, PKCS#8 `BEGIN PRIVATE KEY` too) or, for an Ed25519 key, the base64 of 64 bytes. A legacy Coinbase key (16-character key, 32-character secret, from coinbase.com/settings/api) is reported as `KEY_EXPIRED`: Coinbase expired all legacy keys in February 2025.',
+    secretExample: {
+      apiKey: 'organizations/1f2e…/apiKeys/9a8b…',
+      apiSecret: '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI…\n-----END EC PRIVATE KEY-----\n',
+    },
+    clock: "1 s ahead, 119 s behind (a JWT lives 120 s; Coinbase's `nbf` leeway is undocumented)",
+    notes:
+      'Coinbase answers a bare `401 Unauthorized` for an unknown key, a wrong secret, an expired JWT and (reportedly) a blocked IP alike; the request is sent once more before it is believed (Coinbase is known for an occasional lone 401), and the message says the causes cannot be told apart. IP allow-list and exchange-side expiry are not reported.',
+  },
   origin: 'https://api.coinbase.com',
   // [V] docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/sandbox: api-sandbox.coinbase.com is a
   // static mock that takes no authentication and serves only accounts and orders, so it cannot say
@@ -118,14 +125,17 @@ export const coinbaseAdvanced: ExchangeAdapter<CoinbaseAdvancedCredentials> = {
 
   secretValues: (c) => [c.secretText, ...c.secretText.split('\n').filter((line) => line.length >= 16 && !line.startsWith('-----'))],
 
-  sign(request, credentials, nowMs) {
-    const token = buildCdpJwt(credentials, request, nowMs);
+  sign(request, credentials, { nowMs, random }) {
+    // A fresh 16-byte header nonce per JWT, as ccxt and cdp-sdk send.
+    const token = buildCdpJwt(credentials, request, nowMs, random(16).toString('hex'));
     return { headers: { Authorization: `Bearer ${token}` }, sensitive: [token, token.slice(token.lastIndexOf('.') + 1)] };
   },
 
   probes: () => [
     {
       label: 'key permissions',
+      purpose: 'introspection',
+      tells: 'view, trade, transfer',
       request: { method: 'GET', path: KEY_PERMISSIONS_PATH },
       // `{"can_view": true, "can_trade": true, "can_transfer": false, "portfolio_uuid": "…", "portfolio_type": "DEFAULT"}` [E].
       read: (body) => ({
@@ -134,6 +144,8 @@ export const coinbaseAdvanced: ExchangeAdapter<CoinbaseAdvancedCredentials> = {
     },
     {
       label: 'futures balance summary',
+      purpose: 'futures',
+      tells: 'the US futures (CFM) account',
       request: { method: 'GET', path: FUTURES_BALANCE_PATH },
       read(body) {
         const summary = (body as { balance_summary?: unknown } | null)?.balance_summary;
@@ -145,12 +157,19 @@ export const coinbaseAdvanced: ExchangeAdapter<CoinbaseAdvancedCredentials> = {
   ],
 
   // Error bodies follow the grpc-gateway envelope `{"error", "error_details", "message"}` [V schema].
+  // The envelope's `error` is the machine-readable id ccxt matches exactly [C].
+  readError(body) {
+    const error = (body as { error?: unknown } | null)?.error;
+    return typeof error === 'string' ? error : undefined;
+  },
   errors: [
     // [C] ccxt's exact-match table: both ids mean RateLimitExceeded.
-    { body: /rate_limit_exceeded|resource_exhausted/i, code: 'RATE_LIMITED' },
-    // [E] coinbase-advanced-py#89: {"error":"PERMISSION_DENIED",…}; OctoBot-Tentacles#1431: {"error":"unknown",
-    // "error_details":"Missing required scopes",…} with no status shown, hence before the 401 row; [C] invalid_scope.
-    { body: /PERMISSION_DENIED|missing required scopes|invalid_scope/i, code: 'PERMISSION_MISSING' },
+    { error: ['rate_limit_exceeded', 'resource_exhausted'], code: 'RATE_LIMITED' },
+    // [E] coinbase-advanced-py#89: {"error":"PERMISSION_DENIED",…}; [C] invalid_scope.
+    { error: ['PERMISSION_DENIED', 'invalid_scope'], code: 'PERMISSION_MISSING' },
+    // [E] OctoBot-Tentacles#1431: {"error":"unknown","error_details":"Missing required scopes",…} with no
+    // status shown, hence before the 401 row.
+    { body: /missing required scopes/i, code: 'PERMISSION_MISSING' },
     // [U] What balance_summary answers without a US futures (FCM) account was not found in any source; a
     // PERMISSION_DENIED is caught above, and a 400/404 that speaks of futures is read the same way.
     {

@@ -10,6 +10,15 @@ import type { ExchangeAdapter } from './types';
 export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
   id: 'coinbase-exchange',
   displayName: 'Coinbase Exchange',
+  guide: {
+    api: 'Coinbase Exchange (ex-Pro)',
+    secret:
+      'A Coinbase Exchange key: `apiKey`, `apiSecret` (the base64 text Coinbase shows), and the `passphrase` chosen when the key was created.',
+    secretExample: { apiKey: '6c9f…', apiSecret: 'h5WJ…base64…==', passphrase: '…' },
+    clock: '±30 s',
+    notes:
+      'Coinbase Exchange has no key-introspection endpoint and no separate futures product: the accounts read proves the key and stands in for the futures read. Trade and transfer rights, IP allow-list and expiry are not reported.',
+  },
   origin: 'https://api.exchange.coinbase.com',
   sandboxOrigin: 'https://api-public.sandbox.exchange.coinbase.com',
   allowList: ['GET /time', 'GET /accounts'],
@@ -28,7 +37,7 @@ export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
 
   secretValues: listCoinbaseHmacSecrets,
 
-  sign(request, credentials, nowMs) {
+  sign(request, credentials, { nowMs }) {
     const requestPath = request.query ? `${request.path}?${request.query}` : request.path;
     return signCoinbaseHmac(credentials, String(Math.floor(nowMs / 1000)), `${request.method}${requestPath}${request.body ?? ''}`);
   },
@@ -36,6 +45,8 @@ export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
   probes: () => [
     {
       label: 'accounts',
+      purpose: 'account',
+      tells: 'the key works and may view',
       request: { method: 'GET', path: '/accounts' },
       read(body) {
         if (!Array.isArray(body)) throw new Error('expected a list of accounts');

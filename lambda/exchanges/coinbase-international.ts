@@ -11,6 +11,14 @@ import type { ExchangeAdapter } from './types';
 export const coinbaseInternational: ExchangeAdapter<CoinbaseHmacCredentials> = {
   id: 'coinbase-international',
   displayName: 'Coinbase International',
+  guide: {
+    api: 'Coinbase International Exchange (INTX, perpetual futures)',
+    secret: 'A Coinbase International Exchange (INTX) key, the same three fields: `apiKey`, `apiSecret` (base64), `passphrase`.',
+    secretExample: { apiKey: '…', apiSecret: '…base64…', passphrase: '…' },
+    clock: '±5 s',
+    notes:
+      'INTX has no public time endpoint and no key-introspection endpoint; the portfolios read is the futures read. Trade and transfer rights, IP allow-list and expiry are not reported.',
+  },
   origin: 'https://api.international.coinbase.com',
   sandboxOrigin: 'https://api-n5e1.coinbase.com',
   allowList: ['GET /api/v1/portfolios'],
@@ -23,7 +31,7 @@ export const coinbaseInternational: ExchangeAdapter<CoinbaseHmacCredentials> = {
 
   secretValues: listCoinbaseHmacSecrets,
 
-  sign(request, credentials, nowMs) {
+  sign(request, credentials, { nowMs }) {
     // [V] "Decimal values are not allowed": integer seconds.
     const timestamp = String(Math.floor(nowMs / 1000));
     // [V] "Do NOT include the base URL or query parameters"; ccxt signs the body only for non-GET [C].
@@ -36,6 +44,8 @@ export const coinbaseInternational: ExchangeAdapter<CoinbaseHmacCredentials> = {
   probes: () => [
     {
       label: 'portfolios',
+      purpose: 'futures',
+      tells: 'the key works and may view the perpetuals account',
       request: { method: 'GET', path: '/api/v1/portfolios' },
       // [V] OpenAPI spec: 200 is an array of Portfolio_v1 objects.
       read(body) {

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
 
 /** The JWS algorithms key-health signs with. */
 export type JwtAlgorithm = 'ES256' | 'EdDSA';
@@ -15,11 +15,6 @@ export function signJwt(header: JwtHeader, claims: Readonly<Record<string, unkno
   // RFC 7518 §3.4: an ES256 signature is the raw 64-byte r‖s, not the DER that OpenSSL produces by default.
   const signature = header.alg === 'ES256' ? sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' }) : sign(null, input, key);
   return `${input.toString('ascii')}.${signature.toString('base64url')}`;
-}
-
-/** 16 random bytes as 32 hex characters: a fresh JWT header nonce. */
-export function generateNonce(): string {
-  return randomBytes(16).toString('hex');
 }
 
 // PKCS#8 wrapping of a bare Ed25519 seed (RFC 8410): SEQUENCE { version 0, AlgorithmIdentifier 1.3.101.112, OCTET STRING { seed } }.

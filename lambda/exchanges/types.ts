@@ -10,6 +10,24 @@ export interface ExchangeRequest {
   readonly body?: string;
 }
 
+/** What signing may use besides the credentials: the caller's clock, the host, and randomness (all injectable, so signing is testable byte for byte). */
+export interface SignContext {
+  /** Epoch ms of the caller's clock (corrected to the exchange's only in the one diagnostic retry). */
+  readonly nowMs: number;
+  /** The origin the request goes to (a `baseUrl` override, the sandbox, or production). */
+  readonly origin: string;
+  /** `size` random bytes, for nonces. */
+  readonly random: (size: number) => Buffer;
+}
+
+/** An answer as the exchange sent it, for adapters that check what comes back. */
+export interface ExchangeAnswer {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
 /** What signing adds to a request. */
 export interface SignedParts {
   readonly headers: Record<string, string>;
@@ -18,6 +36,11 @@ export interface SignedParts {
   readonly body?: string;
   /** Values that must never be shown (signatures, tokens): scrubbed from every message. */
   readonly sensitive: readonly string[];
+  /**
+   * For exchanges that sign their answers: says why an answer to this request does not verify
+   * (`undefined` when it does). Such an answer is never taken for a success.
+   */
+  readonly checkAnswer?: (answer: ExchangeAnswer) => string | undefined;
 }
 
 /** The secret's fields turned into credentials, or the finding that says why they are unusable. */
@@ -37,7 +60,12 @@ export interface ProbeReading {
   readonly findings?: readonly Finding[];
   /** ISO date the exchange will expire the key, when it says. */
   readonly exchangeExpiresAt?: string | null;
+  /** The exchange's clock as the answer states it (epoch ms), for exchanges that put it in every answer. */
+  readonly serverTimeMs?: number;
 }
+
+/** Why a probe is sent: it proves the key, reads what the key may do, or reads the futures account. */
+export type ProbePurpose = 'introspection' | 'futures' | 'account';
 
 /** What a check is asked to cover, from the key's `expect`: only what changes which requests are sent. */
 export interface CheckScope {
@@ -49,6 +77,9 @@ export interface CheckScope {
 export interface Probe {
   /** Short name used in messages, e.g. `key permissions`. */
   readonly label: string;
+  readonly purpose: ProbePurpose;
+  /** What its answer tells, for the README's "What is checked" table, e.g. `view, trade, transfer`. */
+  readonly tells: string;
   readonly request: ExchangeRequest;
   /** Reads a 2xx JSON answer; throws (with a message naming the field) when the shape is wrong. */
   read(body: unknown): ProbeReading;
@@ -81,25 +112,46 @@ export interface TimeEndpoint {
   read(body: unknown): number;
 }
 
+/** What the README says about an exchange; generated from here, so a new adapter documents itself. */
+export interface AdapterGuide {
+  /** The API in a few words, e.g. `Coinbase Advanced Trade with CDP keys, incl. US futures (CFM)`. */
+  readonly api: string;
+  /** Markdown: what each secret field holds, as the exchange shows it. */
+  readonly secret: string;
+  /** An example secret with placeholders (never a real value), as JSON fields. */
+  readonly secretExample: Readonly<Record<string, string>>;
+  /** Markdown for the clock column: the window we assume and why. */
+  readonly clock: string;
+  /** Markdown for the server-time column of an exchange without a time endpoint whose answers state the time. */
+  readonly time?: string;
+  /** Markdown: what this exchange cannot tell about a key, and other notes. */
+  readonly notes?: string;
+}
+
 /** Everything the engine needs to check keys on one exchange; one file per exchange implements it. */
 export interface ExchangeAdapter<C = unknown> {
   /** The stable id used in config and reports; the registry's key for this adapter. */
   readonly id: string;
   /** Name used in messages, e.g. `Coinbase Exchange`. */
   readonly displayName: string;
+  readonly guide: AdapterGuide;
   readonly origin: string;
   readonly sandboxOrigin: string | null;
   /** Every request this adapter may send, as `METHOD /path`; the engine refuses anything else. */
   readonly allowList: readonly string[];
-  readonly clockWindow: ClockWindow;
-  /** The public time endpoint, or `null` to read the HTTP `Date` header of the signed answers. */
+  /** How far our timestamps may stray; `null` for an exchange whose signing carries no timestamp. */
+  readonly clockWindow: ClockWindow | null;
+  /**
+   * The public time endpoint, or `null` to read the clock from the signed answers: the time a
+   * probe's reading states (`serverTimeMs`), else the HTTP `Date` header.
+   */
   readonly time: TimeEndpoint | null;
   /** Validates the secret's fields; names a bad field, never its value. */
   parseCredentials(secret: Readonly<Record<string, unknown>>): CredentialsResult<C>;
   /** Values of the credentials that must never be shown. */
   secretValues(credentials: C): string[];
-  /** Signs a request with the given clock; `origin` is the host actually used (for `uri` claims). */
-  sign(request: ExchangeRequest, credentials: C, nowMs: number, origin: string): SignedParts;
+  /** Signs a request with the context's clock and randomness. */
+  sign(request: ExchangeRequest, credentials: C, context: SignContext): SignedParts;
   /** The signed reads of a check, sent in parallel. */
   probes(scope: CheckScope): readonly Probe[];
   /**

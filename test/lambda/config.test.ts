@@ -1,5 +1,6 @@
 import { parseConfig, selectKeys } from '../../lambda/config';
 import { ConfigError } from '../../lambda/errors';
+import { EXCHANGE_IDS, PLANNED_EXCHANGE_IDS } from '../../lambda/exchanges/registry';
 import { configFor } from '../support/harness';
 
 /** The example document of DESIGN.md §4. */
@@ -129,10 +130,9 @@ describe('parseConfig', () => {
     expect(problemsOf(input)).toEqual([problem]);
   });
 
-  it('gives the DESIGN.md error for an unknown exchange, naming every close id', () => {
+  it('names every close id for an unknown exchange', () => {
     const keys = [KEY, { ...KEY, name: 'k2' }, { ...KEY, name: 'k3', exchange: 'coinbse' }];
-    // DESIGN.md §4 shows `did you mean "coinbase-exchange"?`: "coinbse" is equally close to all three
-    // Coinbase ids, so all three are offered rather than one picked at random.
+    // "coinbse" is equally close to all three Coinbase ids, so all three are offered rather than one picked at random.
     expect(problemsOf({ keys })).toEqual([
       'keys[2].exchange: unknown exchange "coinbse"; did you mean "coinbase-advanced", "coinbase-exchange" or "coinbase-international"?',
     ]);
@@ -141,25 +141,30 @@ describe('parseConfig', () => {
   it.each([
     ['coinbase-exchnage', '; did you mean "coinbase-exchange"?'],
     ['Coinbase-Exchange', '; did you mean "coinbase-exchange"?'],
-    ['binance', '; did you mean "binance-usdm"?'],
-    ['kraken', '; did you mean "kraken-futures"?'],
-    ['bybt', '; did you mean "bybit"?'],
-    [
-      'nasdaq',
-      '; known: coinbase-advanced, coinbase-exchange, coinbase-international, bitstamp, gate, binance-usdm, bybit, okx, kraken-futures, deribit',
-    ],
+    ['nasdaq', `; supported: ${EXCHANGE_IDS.join(', ')}`],
   ])('suggests for the unknown exchange %j', (exchange, hint) => {
     expect(problemsOf(withKey({ exchange }))).toEqual([`keys[0].exchange: unknown exchange ${JSON.stringify(exchange)}${hint}`]);
   });
 
-  it.each(['bybit', 'okx', 'deribit'])('refuses the planned but unsupported exchange %s', (exchange) => {
-    expect(problemsOf(withKey({ exchange }))).toEqual([
-      `keys[0].exchange: exchange "${exchange}" is planned but not supported yet; supported: coinbase-advanced, coinbase-exchange, coinbase-international`,
-    ]);
+  it('suggests only supported exchanges, and names a close planned one as not supported yet', () => {
+    expect(PLANNED_EXCHANGE_IDS.length).toBeGreaterThan(0);
+    for (const planned of PLANNED_EXCHANGE_IDS) {
+      const [message = ''] = problemsOf(withKey({ exchange: planned.slice(0, -1) }));
+      for (const suggested of message.match(/did you mean ([^?]*)\?/)?.[1]?.match(/"[^"]+"/g) ?? [])
+        expect(EXCHANGE_IDS).toContain(JSON.parse(suggested));
+      expect(message).toContain(`"${planned}" is planned but not supported yet`);
+    }
+  });
+
+  it('refuses each planned but unsupported exchange, listing the supported ones', () => {
+    for (const exchange of PLANNED_EXCHANGE_IDS)
+      expect(problemsOf(withKey({ exchange }))).toEqual([
+        `keys[0].exchange: exchange "${exchange}" is planned but not supported yet; supported: ${EXCHANGE_IDS.join(', ')}`,
+      ]);
   });
 
   it.each([
-    [{ exchange: undefined }, 'keys[0].exchange: is required, one of coinbase-advanced, coinbase-exchange, coinbase-international'],
+    [{ exchange: undefined }, `keys[0].exchange: is required, one of ${EXCHANGE_IDS.join(', ')}`],
     [{ exchange: 7 }, 'keys[0].exchange: must be a string, got number 7'],
     [{ name: undefined }, 'keys[0].name: is required'],
     [{ name: '' }, 'keys[0].name: must be a non-empty string, got an empty string'],
@@ -430,7 +435,7 @@ describe('parseConfig', () => {
       alerts: { emails: ['nope'] },
       keys: [
         { ...KEY, exchange: 'coinbse' },
-        { name: 'k2', exchange: 'bybit' },
+        { name: 'k2', exchange: 'nasdaq' },
         { ...KEY, name: 'k3', rotation: { maxAgeDays: '90' }, expct: {} },
       ],
     });
@@ -438,7 +443,7 @@ describe('parseConfig', () => {
       'schedule: must say "rate(1 minute)" for one and "rate(N minutes)" for more, got "rate(5 minute)"',
       'alerts.emails[0]: must be an e-mail address, got "nope"',
       'keys[0].exchange: unknown exchange "coinbse"; did you mean "coinbase-advanced", "coinbase-exchange" or "coinbase-international"?',
-      'keys[1].exchange: exchange "bybit" is planned but not supported yet; supported: coinbase-advanced, coinbase-exchange, coinbase-international',
+      `keys[1].exchange: unknown exchange "nasdaq"; supported: ${EXCHANGE_IDS.join(', ')}`,
       'keys[1]: needs "secretId" (Secrets Manager) or "credentials" ({"file": …} or {"env": …}) for local runs',
       'keys[2].expct: unknown field; did you mean "expect"?',
       'keys[2].rotation.maxAgeDays: must be a number, got the string "90"',

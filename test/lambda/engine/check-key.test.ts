@@ -41,6 +41,7 @@ async function check(adapter: ExchangeAdapter<unknown>, options: CheckOptions = 
     deadlineAtMs: Date.now() + 5000,
     retry: { ...DEFAULT_RETRY, retries: 0 },
     serverTimes: new Map(),
+    random: randomBytes,
     ...(options.cache && { credentialCache: options.cache }),
   };
   return (await checkKey(key, adapter, runtime)).result;

@@ -21,6 +21,7 @@ const SECRET = 'fake-secret-value-1234567890';
 const FAKE: ExchangeAdapter<FakeCredentials> = {
   id: 'coinbase-exchange',
   displayName: 'Fake Exchange',
+  guide: { api: 'a fake', secret: 'fake', secretExample: {}, clock: '±30 s' },
   origin: 'https://fake.example.com',
   sandboxOrigin: null,
   allowList: ['GET /accounts'],
@@ -40,6 +41,8 @@ const FAKE: ExchangeAdapter<FakeCredentials> = {
   probes: () => [
     {
       label: 'accounts',
+      purpose: 'account',
+      tells: 'the key works',
       request: { method: 'GET', path: '/accounts' },
       read: () => ({ permissions: { view: true, futures: true, trade: true, transfer: false } }),
     },

@@ -3,6 +3,7 @@ import ccxt from 'ccxt';
 import { buildCdpJwt, type CoinbaseAdvancedCredentials, coinbaseAdvanced } from '../../../lambda/exchanges/coinbase-advanced';
 import type { ExchangeRequest } from '../../../lambda/exchanges/types';
 import { codesOf, configFor, MemorySecrets, runAgainst } from '../../support/harness';
+import { signAt } from '../../support/sign-context';
 import { createCoinbaseAdvancedHandler } from '../../support/simulator/coinbase-advanced';
 import { MISBEHAVIOURS, type SimKey, type Simulator, startSimulator } from '../../support/simulator/sim-server';
 
@@ -97,8 +98,8 @@ describe('coinbase-advanced signing', () => {
 
   it('signs every attempt with a fresh nonce and names api.coinbase.com whatever the origin', () => {
     const credentials = parse({ apiKey: EC_NAME, apiSecret: EC.sec1 });
-    const first = coinbaseAdvanced.sign(KEY_PERMISSIONS, credentials, T_S * 1000, 'http://127.0.0.1:8080');
-    const second = coinbaseAdvanced.sign(KEY_PERMISSIONS, credentials, T_S * 1000, 'http://127.0.0.1:8080');
+    const first = coinbaseAdvanced.sign(KEY_PERMISSIONS, credentials, signAt(T_S * 1000, 'http://127.0.0.1:8080', 'random'));
+    const second = coinbaseAdvanced.sign(KEY_PERMISSIONS, credentials, signAt(T_S * 1000, 'http://127.0.0.1:8080', 'random'));
     const [a, b] = [first, second].map((s) => decode(String(s.headers.Authorization).replace(/^Bearer /, '')));
     expect(a?.header.nonce).toMatch(/^[0-9a-f]{32}$/);
     expect(a?.header.nonce).not.toBe(b?.header.nonce);
@@ -116,7 +117,7 @@ describe('coinbase-advanced secret parsing', () => {
   ])('accepts %s', (_label, apiSecret, algorithm) => {
     const credentials = parse({ apiKey: algorithm === 'ES256' ? EC_NAME : ED_NAME, apiSecret });
     expect(credentials.algorithm).toBe(algorithm);
-    const token = buildCdpJwt(credentials, KEY_PERMISSIONS, Date.now());
+    const token = buildCdpJwt(credentials, KEY_PERMISSIONS, Date.now(), 'ab'.repeat(16));
     expect(verifyJwt(token, algorithm === 'ES256' ? EC.publicKey : ED.publicKey, algorithm as 'ES256' | 'EdDSA')).toBe(true);
   });
 

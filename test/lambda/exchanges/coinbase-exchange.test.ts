@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import ccxt from 'ccxt';
 import { coinbaseExchange } from '../../../lambda/exchanges/coinbase-exchange';
 import { codesOf, configFor, MemorySecrets, runAgainst } from '../../support/harness';
+import { signAt } from '../../support/sign-context';
 import { coinbaseExchangeHandler } from '../../support/simulator/coinbase-exchange';
 import { MISBEHAVIOURS, type SimKey, type Simulator, startSimulator } from '../../support/simulator/sim-server';
 
@@ -22,7 +23,11 @@ describe('coinbase-exchange signing', () => {
     const oracle = exchange.sign('accounts', 'private', 'GET', {});
     const parsed = coinbaseExchange.parseCredentials({ apiKey: 'k', apiSecret: SECRET, passphrase: 'p' });
     if (!parsed.ok) throw new Error(parsed.finding.message);
-    const ours = coinbaseExchange.sign({ method: 'GET', path: '/accounts' }, parsed.credentials, 1700000000_123, coinbaseExchange.origin);
+    const ours = coinbaseExchange.sign(
+      { method: 'GET', path: '/accounts' },
+      parsed.credentials,
+      signAt(1700000000_123, coinbaseExchange.origin),
+    );
     expect(ours.headers).toEqual({
       'CB-ACCESS-KEY': oracle.headers['CB-ACCESS-KEY'],
       'CB-ACCESS-SIGN': oracle.headers['CB-ACCESS-SIGN'],
@@ -37,7 +42,11 @@ describe('coinbase-exchange signing', () => {
   it('signs the all-zero secret exactly as ccxt 4.5.84 does', () => {
     const parsed = coinbaseExchange.parseCredentials({ apiKey: 'k', apiSecret: Buffer.alloc(32).toString('base64'), passphrase: 'p' });
     if (!parsed.ok) throw new Error(parsed.finding.message);
-    const ours = coinbaseExchange.sign({ method: 'GET', path: '/accounts' }, parsed.credentials, 1700000000_123, coinbaseExchange.origin);
+    const ours = coinbaseExchange.sign(
+      { method: 'GET', path: '/accounts' },
+      parsed.credentials,
+      signAt(1700000000_123, coinbaseExchange.origin),
+    );
     expect(ours.headers['CB-ACCESS-SIGN']).toBe('NZutq2HTxuzQtfDMyiHG2sSkIgAmeg40gc2BwPZGF2w=');
   });
 

@@ -18,6 +18,8 @@ export interface SimKey {
   disabled?: boolean;
   /** ISO date the exchange will expire the key, where the exchange tells. */
   expiresAt?: string;
+  /** What only one exchange's simulator reads (its handler documents the fields). */
+  extra?: Readonly<Record<string, unknown>>;
 }
 
 /** A request as the exchange handler sees it. */
@@ -48,7 +50,11 @@ export type ExchangeHandler = (request: SimRequest, keys: ReadonlyMap<string, Si
 export type Misbehaviour =
   | { kind: 'status'; status: number; body: string; headers?: Record<string, string> }
   | { kind: 'hang' }
-  | { kind: 'malformed-json' };
+  | { kind: 'malformed-json' }
+  /** The connection is dropped before any answer (ECONNRESET on our side). */
+  | { kind: 'reset' }
+  /** A 400 whose body quotes the request's headers and body back, as some exchanges' error pages do. */
+  | { kind: 'echo' };
 
 /** Ready-made misbehaviours with the bodies real exchanges and their CDNs send. */
 export const MISBEHAVIOURS = {
@@ -72,6 +78,8 @@ export const MISBEHAVIOURS = {
   },
   hang: { kind: 'hang' },
   malformedJson: { kind: 'malformed-json' },
+  connectionReset: { kind: 'reset' },
+  echo: { kind: 'echo' },
 } as const satisfies Record<string, Misbehaviour>;
 
 interface Trouble {
@@ -80,10 +88,11 @@ interface Trouble {
   remaining: number;
 }
 
-/** A request as the simulator saw it, for assertions (no bodies or signatures kept). */
+/** A request as the simulator saw it, for assertions (headers kept, so tests can look for their values in our output). */
 export interface SeenRequest {
   method: string;
   path: string;
+  headers: Record<string, string>;
 }
 
 /** Options for {@link startSimulator}. */
@@ -128,20 +137,26 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
 
   function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
     const url = new URL(req.url ?? '/', 'http://sim');
-    seen.push({ method: req.method ?? 'GET', path: url.pathname });
+    const headers = lowerCaseHeaders(req);
+    seen.push({ method: req.method ?? 'GET', path: url.pathname, headers });
     const trouble = troubles.find((t) => url.pathname.startsWith(t.pathPrefix) && t.remaining > 0);
     if (trouble) trouble.remaining -= 1;
     if (trouble?.misbehaviour.kind === 'hang') return;
+    if (trouble?.misbehaviour.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
     const respond = () => {
       const serverNowMs = Date.now() + state.skewMs;
       let out: SimResponse;
       if (trouble?.misbehaviour.kind === 'status') out = trouble.misbehaviour;
+      else if (trouble?.misbehaviour.kind === 'echo') out = json(400, { error: 'bad request', received: { headers, body } });
       else {
         const request: SimRequest = {
           method: req.method ?? 'GET',
           path: url.pathname,
           query: url.search.replace(/^\?/, ''),
-          headers: lowerCaseHeaders(req),
+          headers,
           body,
           serverNowMs,
           remoteAddress: req.socket.remoteAddress ?? '127.0.0.1',

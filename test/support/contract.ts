@@ -1,0 +1,280 @@
+import { parseConfig } from '../../lambda/config';
+import { classifyResponse } from '../../lambda/engine/classify';
+import { buildSignedRequest } from '../../lambda/engine/exchange-requests';
+import type { ErrorRule, ExchangeAdapter, ExchangeRequest } from '../../lambda/exchanges/types';
+import type { FindingCode } from '../../lambda/findings';
+import type { HttpRequest } from '../../lambda/http/http-client';
+import type { KeyResult, Report } from '../../lambda/report';
+import { codesOf, MemorySecrets, runAgainst } from './harness';
+import { signAt } from './sign-context';
+import {
+  type ExchangeHandler,
+  MISBEHAVIOURS,
+  type Misbehaviour,
+  type SimKey,
+  type Simulator,
+  startSimulator,
+} from './simulator/sim-server';
+
+/** A request as ccxt's `sign()` builds it. */
+export interface OracleRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string | undefined;
+}
+
+/** An error answer the exchange documents (or the community has seen), and the code it must map to. */
+export interface DocumentedError {
+  readonly status: number;
+  readonly body: string;
+  readonly code: FindingCode;
+  /** Where the body comes from: a doc page, an SDK file, an issue ([V], [C], [E]). */
+  readonly source: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A secret's fields, as stored. */
+export type SecretFields = Readonly<Record<string, string>>;
+
+/**
+ * What one adapter brings to the contract suite: its simulator, how to make a key it knows, the
+ * oracle for its signing, its documented error bodies and malformed secrets. Every adapter that
+ * passes the suite signs like ccxt, sends only allow-listed reads, reads the exchange's clock, maps
+ * every documented error, names bad secret fields, keeps secrets out of its output, and meets the
+ * network's failure modes with the right code.
+ */
+export interface AdapterContract {
+  // biome-ignore lint/suspicious/noExplicitAny: the suite takes adapters of every credential type.
+  readonly adapter: ExchangeAdapter<any>;
+  readonly handler: ExchangeHandler;
+  /** A key the simulator knows (`simKey`) and its secret; `ok` under the default `expect` plus {@link expect}. */
+  makeKey(label: string): { simKey: SimKey; secret: SecretFields };
+  /** `expect` fields that make the key from `makeKey` healthy (e.g. `trade: true`). */
+  readonly expect?: Readonly<Record<string, boolean>>;
+  /** What a secret that is not the key's own (another key's `apiSecret`) is reported as. */
+  readonly wrongSecretCodes: readonly FindingCode[];
+  /** What a key the exchange never issued is reported as. */
+  readonly unknownKeyCodes: readonly FindingCode[];
+  /**
+   * ccxt's request for the same read, its clock frozen at `nowMs` and its random bytes pinned to
+   * 0xab (as `signAt` pins ours); `null` where ccxt has no equivalent read (the suite then needs `verify`).
+   */
+  ccxtSign(request: ExchangeRequest, secret: SecretFields, nowMs: number): OracleRequest | null;
+  /**
+   * How ours and ccxt's compare: `authHeaders` byte for byte (with the URL and body), or `verify`
+   * for signatures that are not deterministic (ES256), which asserts on its own.
+   */
+  readonly compare:
+    | { readonly authHeaders: readonly string[] }
+    | { verify(ours: HttpRequest, theirs: OracleRequest | null, secret: SecretFields): void };
+  readonly documentedErrors: readonly DocumentedError[];
+  /** Secrets that are malformed, each with the words the finding must contain (naming the field). */
+  readonly malformedSecrets: readonly (readonly [Readonly<Record<string, unknown>>, string])[];
+}
+
+const T_MS = 1_700_000_000_123;
+const PLAIN_HEADERS = new Set(['accept', 'user-agent', 'host', 'connection', 'content-type', 'content-length', 'x-auth-version']);
+
+/** Runs the whole contract suite for one adapter against its simulator. */
+export function describeAdapterContract(contract: AdapterContract): void {
+  const { adapter } = contract;
+  describe(`${adapter.id} adapter contract`, () => {
+    let sim: Simulator;
+    const secrets = new MemorySecrets();
+    let counter = 0;
+
+    beforeAll(async () => {
+      sim = await startSimulator(contract.handler);
+    });
+    afterAll(() => sim.close());
+    beforeEach(() => {
+      sim.reset();
+      sim.skewMs = 0;
+    });
+
+    /** Registers a fresh key with the simulator (unless `known` is false) and stores `secret` for it. */
+    function prepare(options: { known?: boolean; secret?: (own: SecretFields) => Record<string, unknown> } = {}) {
+      const name = `k${++counter}`;
+      const { simKey, secret } = contract.makeKey(name);
+      if (options.known !== false) sim.keys.set(simKey.apiKey, simKey);
+      const stored = options.secret ? options.secret(secret) : secret;
+      secrets.set(name, stored);
+      return { name, secret, stored };
+    }
+
+    async function check(
+      name: string,
+      more: { timeoutMs?: number; retries?: number } = {},
+    ): Promise<{ report: Report; result: KeyResult }> {
+      const config = parseConfig({
+        keys: [
+          {
+            name,
+            exchange: adapter.id,
+            secretId: name,
+            baseUrl: sim.origin,
+            ...(contract.expect && { expect: contract.expect }),
+            ...(more.timeoutMs && { timeoutMs: more.timeoutMs }),
+          },
+        ],
+      });
+      const report = await runAgainst(config, secrets, { retries: more.retries ?? 1 });
+      const [result] = report.results;
+      if (!result) throw new Error('no result');
+      return { report, result };
+    }
+
+    const allProbes = () => [...adapter.probes({ futures: true }), ...adapter.probes({ futures: false })];
+
+    it('signs every probe as ccxt does with a frozen clock', () => {
+      const { secret } = contract.makeKey('oracle');
+      const parsed = adapter.parseCredentials(secret);
+      if (!parsed.ok) throw new Error(parsed.finding.message);
+      for (const probe of adapter.probes({ futures: true })) {
+        const ours = buildSignedRequest(adapter, parsed.credentials, probe.request, signAt(T_MS, adapter.origin)).http;
+        const theirs = contract.ccxtSign(probe.request, secret, T_MS);
+        if ('verify' in contract.compare) {
+          contract.compare.verify(ours, theirs, secret);
+          continue;
+        }
+        if (!theirs) throw new Error(`no ccxt oracle for ${probe.request.method} ${probe.request.path}`);
+        expect([probe.label, ours.url]).toEqual([probe.label, theirs.url]);
+        expect([probe.label, ours.body ?? '']).toEqual([probe.label, theirs.body ?? '']);
+        for (const header of contract.compare.authHeaders) {
+          const theirValue = Object.entries(theirs.headers).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
+          expect([probe.label, header, ours.headers[header]]).toEqual([probe.label, header, theirValue]);
+        }
+      }
+    });
+
+    it('allow-lists exactly its time read and its probes, and sends nothing else', async () => {
+      const reads = new Set(allProbes().map((p) => `${p.request.method} ${p.request.path}`));
+      if (adapter.time) {
+        expect(adapter.time.request.method).toBe('GET');
+        reads.add(`GET ${adapter.time.request.path}`);
+      }
+      expect([...adapter.allowList].sort()).toEqual([...reads].sort());
+      const { name } = prepare();
+      await check(name);
+      expect(sim.seen.length).toBeGreaterThan(0);
+      for (const request of sim.seen) expect(adapter.allowList).toContain(`${request.method} ${request.path}`);
+    });
+
+    it('reports a healthy key as ok, with the exchange clock read', async () => {
+      const { name } = prepare();
+      // The exchange 1 s ahead of us: inside every window (under half of the narrowest, 5 s, even with a
+      // Date header's ±500 ms), and the safe direction where being ahead is fatal.
+      sim.skewMs = 1000;
+      const { result } = await check(name);
+      expect([result.status, result.findings]).toEqual(['ok', []]);
+      expect(result.clock.source).toEqual(adapter.time ? 'time-endpoint' : expect.stringMatching(/^(date-header|response-body)$/));
+      // A Date header has one-second resolution: its estimate is within ±500 ms plus the round trip.
+      expect(Math.abs((result.clock.offsetMs ?? Number.NaN) + 1000)).toBeLessThan(adapter.time ? 250 : 800);
+      expect(result.latencyMs).not.toBeNull();
+    });
+
+    it('reports an unknown key and a wrong secret with their codes', async () => {
+      const unknown = prepare({ known: false });
+      expect(codesOf((await check(unknown.name)).report, unknown.name)).toEqual([...contract.unknownKeyCodes].sort());
+      const other = contract.makeKey('other').secret;
+      const wrong = prepare({ secret: (own) => ({ ...own, apiSecret: other.apiSecret ?? '' }) });
+      expect(codesOf((await check(wrong.name)).report, wrong.name)).toEqual([...contract.wrongSecretCodes].sort());
+    });
+
+    it('maps every documented error body to its code, and every error rule has a documented body', () => {
+      const request = adapter.probes({ futures: true })[0]?.request;
+      if (!request) throw new Error('no probe');
+      const used = new Set<ErrorRule>();
+      for (const documented of contract.documentedErrors) {
+        const response = {
+          status: documented.status,
+          headers: { 'content-type': 'application/json', ...documented.headers },
+          body: documented.body,
+          sentAtMs: 0,
+          receivedAtMs: 1,
+          attempts: 1,
+        };
+        const classified = classifyResponse(adapter, request, response);
+        expect([documented.source, documented.body, classified.ok ? 'ok' : classified.code]).toEqual([
+          documented.source,
+          documented.body,
+          documented.code,
+        ]);
+        if (!classified.ok && classified.rule) used.add(classified.rule);
+      }
+      const unused = adapter.errors.filter((rule) => !used.has(rule));
+      expect(unused.map((rule) => `${rule.code} ${String(rule.error ?? rule.body ?? rule.status)}`)).toEqual([]);
+    });
+
+    it('names the bad field of a malformed secret, never its value', () => {
+      expect(contract.malformedSecrets.length).toBeGreaterThan(0);
+      for (const [secret, words] of contract.malformedSecrets) {
+        const parsed = adapter.parseCredentials(secret);
+        expect([words, parsed.ok ? 'parsed' : parsed.finding.code]).toEqual([words, 'SECRET_INVALID']);
+        if (parsed.ok) continue;
+        expect(parsed.finding.message).toContain(words);
+        for (const value of Object.values(secret))
+          if (typeof value === 'string' && value.length >= 8) expect(parsed.finding.message).not.toContain(value);
+      }
+    });
+
+    it('keeps secret values and every signed header out of the report, even when the exchange quotes them back', async () => {
+      const { name, secret } = prepare();
+      sim.misbehave('', MISBEHAVIOURS.echo);
+      const { report } = await check(name, { retries: 0 });
+      const printed = JSON.stringify(report);
+      expect(printed).toContain('[redacted]');
+      // A value cut short is still a leak: no 16-character piece of a secret value may show.
+      for (const value of Object.values(secret)) for (const piece of piecesOf(value, 16)) expect(printed).not.toContain(piece);
+      const signedValues = sim.seen.flatMap((request) =>
+        Object.entries(request.headers).flatMap(([header, value]) => (PLAIN_HEADERS.has(header) || value.length < 12 ? [] : [value])),
+      );
+      for (const value of signedValues) expect(printed).not.toContain(value);
+    });
+
+    const window = adapter.clockWindow;
+    if (window) {
+      it('blames the clock, not the key, when our clock is ahead beyond the window', async () => {
+        const { name } = prepare();
+        sim.skewMs = -(window.aheadMs + (adapter.time ? 1500 : 3000));
+        const { result } = await check(name);
+        expect(result.findings.map((f) => f.code)).toEqual(['CLOCK_SKEW_REJECTED']);
+        expect(result.findings[0]?.message).toMatch(/Measured offset \+\d+ ms/);
+      });
+
+      it('warns of drift that uses more than half of the window, before the exchange refuses it', async () => {
+        const { name } = prepare();
+        // The wider side, so the estimate's error (±500 ms for a Date header) stays well inside the window.
+        const behind = window.behindMs >= window.aheadMs;
+        const offsetMs = Math.round((behind ? window.behindMs : window.aheadMs) * 0.75);
+        sim.skewMs = behind ? offsetMs : -offsetMs;
+        const { result } = await check(name);
+        expect(result.findings.map((f) => f.code)).toEqual(['CLOCK_DRIFT']);
+        expect(result.status).toBe('warning');
+      });
+    }
+
+    it.each<[string, FindingCode, Misbehaviour]>([
+      ['a hang past the timeout', 'EXCHANGE_UNAVAILABLE', MISBEHAVIOURS.hang],
+      ['a 503 with an HTML page', 'EXCHANGE_UNAVAILABLE', MISBEHAVIOURS.unavailableHtml],
+      ['a 429 with Retry-After', 'RATE_LIMITED', MISBEHAVIOURS.rateLimitedHtml],
+      ['a 451', 'LOCATION_BLOCKED', MISBEHAVIOURS.geoBlocked],
+      ['a connection reset', 'EXCHANGE_UNAVAILABLE', MISBEHAVIOURS.connectionReset],
+      ['malformed JSON', 'UNEXPECTED_RESPONSE', MISBEHAVIOURS.malformedJson],
+    ])('reports %s as %s, never as healthy', async (_label, code, misbehaviour) => {
+      const { name } = prepare();
+      sim.misbehave('', misbehaviour);
+      const { result } = await check(name, { timeoutMs: 300, retries: 0 });
+      expect(result.findings.map((f) => f.code)).toEqual([code]);
+      expect(result.findings[0]?.message).not.toMatch(/<[a-z!]/i);
+    });
+  });
+}
+
+/** Every `size`-character piece of `value` at a stride of `size`, ignoring PEM armour and line breaks. */
+function piecesOf(value: string, size: number): string[] {
+  const text = value.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  const pieces: string[] = [];
+  for (let i = 0; i + size <= text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces.length > 0 ? pieces : [value];
+}
