@@ -1,3 +1,5 @@
+import { EXCHANGE_IDS } from '../../lambda/exchanges/registry';
+import { FINDING_CODES } from '../../lambda/findings';
 import type { Report } from '../../lambda/report';
 import { demoScenarios, runDemo } from '../../scripts/demo';
 
@@ -29,6 +31,16 @@ describe('npm run demo', () => {
       );
     }
     expect(printed).not.toContain('PRIVATE KEY');
+  });
+
+  it('shows a healthy and a broken key for every supported exchange', () => {
+    const scenarios = demoScenarios();
+    for (const exchange of EXCHANGE_IDS) {
+      const mine = scenarios.filter((s) => s.exchange === exchange);
+      expect([exchange, mine.some((s) => s.codes.length === 0)]).toEqual([exchange, true]);
+      expect([exchange, mine.some((s) => s.codes.some((code) => FINDING_CODES[code].severity === 'critical'))]).toEqual([exchange, true]);
+    }
+    expect(new Set(scenarios.map((s) => s.name)).size).toBe(scenarios.length);
   });
 
   it('prints a readable table by default', async () => {

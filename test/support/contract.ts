@@ -7,14 +7,8 @@ import type { HttpRequest } from '../../lambda/http/http-client';
 import type { KeyResult, Report } from '../../lambda/report';
 import { codesOf, MemorySecrets, runAgainst } from './harness';
 import { signAt } from './sign-context';
-import {
-  type ExchangeHandler,
-  MISBEHAVIOURS,
-  type Misbehaviour,
-  type SimKey,
-  type Simulator,
-  startSimulator,
-} from './simulator/sim-server';
+import { MISBEHAVIOURS, type Misbehaviour, type Simulator, startSimulator } from './simulator/sim-server';
+import { loadSimulatedExchange, type SimulatedExchange } from './simulator/simulated-exchange';
 
 /** A request as ccxt's `sign()` builds it. */
 export interface OracleRequest {
@@ -46,11 +40,8 @@ export type SecretFields = Readonly<Record<string, string>>;
 export interface AdapterContract {
   // biome-ignore lint/suspicious/noExplicitAny: the suite takes adapters of every credential type.
   readonly adapter: ExchangeAdapter<any>;
-  readonly handler: ExchangeHandler;
-  /** A key the simulator knows (`simKey`) and its secret; `ok` under the default `expect` plus {@link expect}. */
-  makeKey(label: string): { simKey: SimKey; secret: SecretFields };
-  /** `expect` fields that make the key from `makeKey` healthy (e.g. `trade: true`). */
-  readonly expect?: Readonly<Record<string, boolean>>;
+  /** Its simulator: the handler, and keys it knows (`makeKey`) with the `expect` that makes them healthy. */
+  readonly simulator: SimulatedExchange;
   /** What a secret that is not the key's own (another key's `apiSecret`) is reported as. */
   readonly wrongSecretCodes: readonly FindingCode[];
   /** What a key the exchange never issued is reported as. */
@@ -75,6 +66,15 @@ export interface AdapterContract {
 const T_MS = 1_700_000_000_123;
 const PLAIN_HEADERS = new Set(['accept', 'user-agent', 'host', 'connection', 'content-type', 'content-length', 'x-auth-version']);
 
+/** The contract fixture of exchange `id`: by convention `test/support/contracts/<id>.ts` exports it as `contract`. */
+export function loadAdapterContract(id: string): AdapterContract {
+  const loaded = (require(`./contracts/${id}`) as { contract?: AdapterContract }).contract;
+  if (!loaded || loaded.adapter.id !== id)
+    throw new Error(`test/support/contracts/${id}.ts must export the contract of ${id} as "contract"`);
+  if (loaded.simulator !== loadSimulatedExchange(id)) throw new Error(`the contract of ${id} must use test/support/simulator/${id}.ts`);
+  return loaded;
+}
+
 /** Runs the whole contract suite for one adapter against its simulator. */
 export function describeAdapterContract(contract: AdapterContract): void {
   const { adapter } = contract;
@@ -84,7 +84,7 @@ export function describeAdapterContract(contract: AdapterContract): void {
     let counter = 0;
 
     beforeAll(async () => {
-      sim = await startSimulator(contract.handler);
+      sim = await startSimulator(contract.simulator.handler);
     });
     afterAll(() => sim.close());
     beforeEach(() => {
@@ -95,7 +95,7 @@ export function describeAdapterContract(contract: AdapterContract): void {
     /** Registers a fresh key with the simulator (unless `known` is false) and stores `secret` for it. */
     function prepare(options: { known?: boolean; secret?: (own: SecretFields) => Record<string, unknown> } = {}) {
       const name = `k${++counter}`;
-      const { simKey, secret } = contract.makeKey(name);
+      const { simKey, secret } = contract.simulator.makeKey(name);
       if (options.known !== false) sim.keys.set(simKey.apiKey, simKey);
       const stored = options.secret ? options.secret(secret) : secret;
       secrets.set(name, stored);
@@ -113,7 +113,7 @@ export function describeAdapterContract(contract: AdapterContract): void {
             exchange: adapter.id,
             secretId: name,
             baseUrl: sim.origin,
-            ...(contract.expect && { expect: contract.expect }),
+            ...(contract.simulator.expect && { expect: contract.simulator.expect }),
             ...(more.timeoutMs && { timeoutMs: more.timeoutMs }),
           },
         ],
@@ -127,7 +127,7 @@ export function describeAdapterContract(contract: AdapterContract): void {
     const allProbes = () => [...adapter.probes({ futures: true }), ...adapter.probes({ futures: false })];
 
     it('signs every probe as ccxt does with a frozen clock', () => {
-      const { secret } = contract.makeKey('oracle');
+      const { secret } = contract.simulator.makeKey('oracle');
       const parsed = adapter.parseCredentials(secret);
       if (!parsed.ok) throw new Error(parsed.finding.message);
       for (const probe of adapter.probes({ futures: true })) {
@@ -176,7 +176,7 @@ export function describeAdapterContract(contract: AdapterContract): void {
     it('reports an unknown key and a wrong secret with their codes', async () => {
       const unknown = prepare({ known: false });
       expect(codesOf((await check(unknown.name)).report, unknown.name)).toEqual([...contract.unknownKeyCodes].sort());
-      const other = contract.makeKey('other').secret;
+      const other = contract.simulator.makeKey('other').secret;
       const wrong = prepare({ secret: (own) => ({ ...own, apiSecret: other.apiSecret ?? '' }) });
       expect(codesOf((await check(wrong.name)).report, wrong.name)).toEqual([...contract.wrongSecretCodes].sort());
     });

@@ -1,11 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import ccxt from 'ccxt';
 import { coinbaseAdvanced } from '../../../lambda/exchanges/coinbase-advanced';
 import type { AdapterContract } from '../contract';
-import { coinbaseAdvancedHandler } from '../simulator/coinbase-advanced';
+import { simulator } from '../simulator/coinbase-advanced';
 
 const T_S = 1_700_000_000;
-const READ_TRADE = { view: true, trade: true, transfer: false };
 
 function decode(token: string) {
   const [header = '', claims = '', signature = ''] = token.split('.');
@@ -14,17 +13,9 @@ function decode(token: string) {
 }
 
 /** Coinbase Advanced: ES256 JWTs are verified (OpenSSL's ECDSA k is random), with header and claims equal to ccxt's. */
-export const coinbaseAdvancedContract: AdapterContract = {
+export const contract: AdapterContract = {
   adapter: coinbaseAdvanced,
-  handler: coinbaseAdvancedHandler,
-  makeKey(label) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const apiKey = `organizations/5f2b7c1e-contract/apiKeys/${label}-${Math.random().toString(36).slice(2)}`;
-    return {
-      simKey: { apiKey, secret: publicKey.export({ type: 'spki', format: 'pem' }).toString(), permissions: READ_TRADE, futures: true },
-      secret: { apiKey, apiSecret: privateKey.export({ type: 'sec1', format: 'pem' }).toString() },
-    };
-  },
+  simulator,
   // Coinbase answers a bare 401 for both; the adapter says the causes cannot be told apart.
   unknownKeyCodes: ['AUTH_INVALID_KEY'],
   wrongSecretCodes: ['AUTH_INVALID_KEY'],

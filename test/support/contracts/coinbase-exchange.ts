@@ -1,22 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import ccxt from 'ccxt';
 import { coinbaseExchange } from '../../../lambda/exchanges/coinbase-exchange';
 import type { AdapterContract } from '../contract';
-import { coinbaseExchangeHandler } from '../simulator/coinbase-exchange';
+import { simulator } from '../simulator/coinbase-exchange';
 
 /** Coinbase Exchange: CB-ACCESS-* HMAC headers byte for byte against ccxt's coinbaseexchange. */
-export const coinbaseExchangeContract: AdapterContract = {
+export const contract: AdapterContract = {
   adapter: coinbaseExchange,
-  handler: coinbaseExchangeHandler,
-  makeKey(label) {
-    const apiSecret = randomBytes(64).toString('base64');
-    const apiKey = `cbx-${label}-${randomBytes(4).toString('hex')}`;
-    const passphrase = `pass-${randomBytes(6).toString('hex')}`;
-    return {
-      simKey: { apiKey, secret: apiSecret, passphrase, permissions: { view: true, trade: true, transfer: false }, futures: true },
-      secret: { apiKey, apiSecret, passphrase },
-    };
-  },
+  simulator,
   unknownKeyCodes: ['AUTH_INVALID_KEY'],
   wrongSecretCodes: ['AUTH_INVALID_SIGNATURE'],
   ccxtSign(request, secret, nowMs) {

@@ -1,22 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import ccxt from 'ccxt';
 import { coinbaseInternational } from '../../../lambda/exchanges/coinbase-international';
 import type { AdapterContract } from '../contract';
-import { coinbaseInternationalHandler } from '../simulator/coinbase-international';
+import { simulator } from '../simulator/coinbase-international';
 
 /** Coinbase International (INTX): CB-ACCESS-* HMAC headers byte for byte against ccxt's coinbaseinternational. */
-export const coinbaseInternationalContract: AdapterContract = {
+export const contract: AdapterContract = {
   adapter: coinbaseInternational,
-  handler: coinbaseInternationalHandler,
-  makeKey(label) {
-    const apiSecret = randomBytes(64).toString('base64');
-    const apiKey = `intx-${label}-${randomBytes(4).toString('hex')}`;
-    const passphrase = `pass-${randomBytes(6).toString('hex')}`;
-    return {
-      simKey: { apiKey, secret: apiSecret, passphrase, permissions: { view: true, trade: true, transfer: false }, futures: true },
-      secret: { apiKey, apiSecret, passphrase },
-    };
-  },
+  simulator,
   unknownKeyCodes: ['AUTH_INVALID_KEY'],
   wrongSecretCodes: ['AUTH_INVALID_SIGNATURE'],
   ccxtSign(request, secret, nowMs) {

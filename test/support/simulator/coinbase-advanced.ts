@@ -1,5 +1,6 @@
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
 import { type ExchangeHandler, json, type SimKey, type SimRequest, type SimResponse } from './sim-server';
+import type { SimulatedExchange } from './simulated-exchange';
 
 /**
  * How far the simulated server accepts an `nbf` in its future, ms. [U] Coinbase's leeway is
@@ -153,5 +154,58 @@ const BALANCE_SUMMARY = {
     liquidation_buffer_percentage: '85.8',
     total_hold: '0',
     futures_buying_power: '1310.40',
+  },
+};
+
+const READ_TRADE = { view: true, trade: true, transfer: false };
+const cdpName = (id: string) => `organizations/5f2b7c1e-demo/apiKeys/${id}`;
+
+/** A fresh EC P-256 key: the SEC1 PEM the user stores, and the public PEM the exchange keeps. */
+function ecKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    secret: privateKey.export({ type: 'sec1', format: 'pem' }).toString(),
+    public: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/** Coinbase Advanced for the demo, the benchmark and the contract suite. */
+export const simulator: SimulatedExchange = {
+  id: 'coinbase-advanced',
+  handler: coinbaseAdvancedHandler,
+  makeKey(label) {
+    const key = ecKey();
+    const apiKey = cdpName(`${label}-${Math.random().toString(36).slice(2, 10)}`);
+    return { simKey: { apiKey, secret: key.public, permissions: READ_TRADE, futures: true }, secret: { apiKey, apiSecret: key.secret } };
+  },
+  demoKeys() {
+    const [futures, transfer, noFutures] = [ecKey(), ecKey(), ecKey()];
+    return [
+      {
+        name: 'cb-futures-bot',
+        simKey: { apiKey: cdpName('futures-bot'), secret: futures.public, permissions: READ_TRADE, futures: true },
+        secret: { apiKey: cdpName('futures-bot'), apiSecret: futures.secret },
+        expect: { futures: true, trade: true },
+        codes: [],
+      },
+      {
+        name: 'cb-can-withdraw',
+        simKey: { apiKey: cdpName('can-withdraw'), secret: transfer.public, permissions: { ...READ_TRADE, transfer: true }, futures: true },
+        secret: { apiKey: cdpName('can-withdraw'), apiSecret: transfer.secret },
+        codes: ['PERMISSION_EXCESSIVE'],
+      },
+      {
+        name: 'cb-no-futures',
+        simKey: { apiKey: cdpName('no-futures'), secret: noFutures.public, permissions: READ_TRADE, futures: false },
+        secret: { apiKey: cdpName('no-futures'), apiSecret: noFutures.secret },
+        codes: ['PERMISSION_MISSING'],
+      },
+      { name: 'cb-revoked', secret: { apiKey: cdpName('deleted-last-week'), apiSecret: ecKey().secret }, codes: ['AUTH_INVALID_KEY'] },
+      {
+        name: 'cb-legacy-key',
+        secret: { apiKey: 'Ab3dE5gH7jK9mN1p', apiSecret: 'q2W4e6R8t0Y2u4I6o8P0a2S4d6F8g0H2' },
+        codes: ['KEY_EXPIRED'],
+      },
+    ];
   },
 };

@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type ExchangeHandler, json, type SimKey, type SimResponse } from './sim-server';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type ExchangeHandler, json, MISBEHAVIOURS, type SimKey, type SimResponse } from './sim-server';
+import type { SimulatedExchange } from './simulated-exchange';
 
 /**
  * Coinbase Exchange as the tests see it: checks the key, the passphrase, the 30-second timestamp
@@ -50,3 +51,54 @@ function authenticate(request: Parameters<ExchangeHandler>[0], keys: ReadonlyMap
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return json(401, { message: 'invalid signature' });
   return key;
 }
+
+const READ_TRADE = { view: true, trade: true, transfer: false };
+
+/** Coinbase Exchange for the demo, the benchmark and the contract suite. */
+export const simulator: SimulatedExchange = {
+  id: 'coinbase-exchange',
+  handler: coinbaseExchangeHandler,
+  makeKey(label) {
+    const apiSecret = randomBytes(64).toString('base64');
+    const apiKey = `cbx-${label}-${randomBytes(4).toString('hex')}`;
+    const passphrase = `pass-${randomBytes(6).toString('hex')}`;
+    return {
+      simKey: { apiKey, secret: apiSecret, passphrase, permissions: READ_TRADE, futures: true },
+      secret: { apiKey, apiSecret, passphrase },
+    };
+  },
+  demoKeys() {
+    const spot = randomBytes(64).toString('base64');
+    const simKey = { apiKey: 'cbx-spot-key', secret: spot, passphrase: 'demo-passphrase', permissions: READ_TRADE, futures: true };
+    const eightyDaysAgo = new Date(Date.now() - 80 * 86_400_000).toISOString();
+    const treasury = randomBytes(64).toString('base64');
+    return [
+      {
+        name: 'cbx-treasury',
+        simKey: { apiKey: 'cbx-treasury-key', secret: treasury, passphrase: 'treasury-pass', permissions: READ_TRADE, futures: true },
+        secret: { apiKey: 'cbx-treasury-key', apiSecret: treasury, passphrase: 'treasury-pass' },
+        codes: [],
+      },
+      {
+        name: 'cbx-spot',
+        simKey,
+        secret: { apiKey: 'cbx-spot-key', apiSecret: spot, passphrase: 'demo-passphrase', createdAt: eightyDaysAgo },
+        codes: ['ROTATION_DUE'],
+      },
+      {
+        name: 'cbx-old-passphrase',
+        simKey,
+        secret: { apiKey: 'cbx-spot-key', apiSecret: spot, passphrase: 'the-old-passphrase' },
+        codes: ['AUTH_INVALID_PASSPHRASE'],
+      },
+      { name: 'cbx-misconfigured', secret: { apiKey: 'cbx-spot-key', apiSecret: spot }, codes: ['SECRET_INVALID'] },
+      {
+        name: 'cbx-maintenance',
+        simKey,
+        secret: { apiKey: 'cbx-spot-key', apiSecret: spot, passphrase: 'demo-passphrase' },
+        codes: ['EXCHANGE_UNAVAILABLE'],
+        conditions: { misbehave: MISBEHAVIOURS.unavailableHtml },
+      },
+    ];
+  },
+};

@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type ExchangeHandler, json, type SimKey, type SimRequest, type SimResponse } from './sim-server';
+import type { SimulatedExchange } from './simulated-exchange';
 
 /** The window INTX allows between `CB-ACCESS-TIMESTAMP` and its own clock, ms ([V] current docs). */
 export const INTX_WINDOW_MS = 5_000;
@@ -61,3 +62,45 @@ function authenticate(request: SimRequest, keys: ReadonlyMap<string, SimKey>): S
 function error(status: number, title: string): SimResponse {
   return json(status, { title, status });
 }
+
+const READ_TRADE = { view: true, trade: true, transfer: false };
+
+/** Coinbase International for the demo, the benchmark and the contract suite. */
+export const simulator: SimulatedExchange = {
+  id: 'coinbase-international',
+  handler: coinbaseInternationalHandler,
+  makeKey(label) {
+    const apiSecret = randomBytes(64).toString('base64');
+    const apiKey = `intx-${label}-${randomBytes(4).toString('hex')}`;
+    const passphrase = `pass-${randomBytes(6).toString('hex')}`;
+    return {
+      simKey: { apiKey, secret: apiSecret, passphrase, permissions: READ_TRADE, futures: true },
+      secret: { apiKey, apiSecret, passphrase },
+    };
+  },
+  demoKeys() {
+    const [intx, skewed, ip] = [randomBytes(64).toString('base64'), randomBytes(64).toString('base64'), randomBytes(64).toString('base64')];
+    return [
+      {
+        name: 'intx-perps',
+        simKey: { apiKey: 'intx-perps-key', secret: intx, passphrase: 'intx-pass', permissions: READ_TRADE, futures: true },
+        secret: { apiKey: 'intx-perps-key', apiSecret: intx, passphrase: 'intx-pass' },
+        codes: [],
+      },
+      {
+        name: 'intx-ip-bound',
+        simKey: { apiKey: 'intx-ip-key', secret: ip, passphrase: 'intx-pass', permissions: READ_TRADE, futures: true, ipBlocked: true },
+        secret: { apiKey: 'intx-ip-key', apiSecret: ip, passphrase: 'intx-pass' },
+        codes: ['IP_NOT_ALLOWED'],
+      },
+      {
+        name: 'intx-host-clock',
+        simKey: { apiKey: 'intx-skew-key', secret: skewed, passphrase: 'intx-pass', permissions: READ_TRADE, futures: true },
+        secret: { apiKey: 'intx-skew-key', apiSecret: skewed, passphrase: 'intx-pass' },
+        codes: ['CLOCK_SKEW_REJECTED'],
+        // The exchange's clock is 10 s ahead of ours: INTX accepts 5 s.
+        conditions: { skewMs: 10_000 },
+      },
+    ];
+  },
+};
