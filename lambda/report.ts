@@ -37,6 +37,8 @@ export interface KeyResult {
   permissions: Permissions;
   expiry: Expiry;
   latencyMs: number | null;
+  /** What the check could not observe, and facts worth knowing that are not problems; never changes the status. */
+  notes: string[];
 }
 
 /** The whole report, as printed by `--json` and returned by the Lambda. */
@@ -84,6 +86,7 @@ export function buildKeyResult(
     permissions: parts.permissions ?? { ...UNKNOWN_PERMISSIONS },
     expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null, ...parts.expiry },
     latencyMs: parts.latencyMs ?? null,
+    notes: [...(parts.notes ?? [])],
   };
 }
 

@@ -90,7 +90,8 @@ export function formatEmail(decision: AlertDecision, context: AlertContext = {})
   }
   lines.push('', 'Details', `  Clock: ${describeClock(result)}`, `  Permissions: ${describePermissions(result.permissions)}`);
   lines.push(`  Age and expiry: ${describeExpiry(result)}`);
-  lines.push(`  Slowest round trip: ${result.latencyMs === null ? 'not measured' : `${result.latencyMs} ms`}`);
+  lines.push(`  The check took: ${result.latencyMs === null ? 'not measured' : `${result.latencyMs} ms`}`);
+  for (const note of result.notes) lines.push(`  Note: ${note}`);
   if (context.checkedAt) lines.push(`  Checked at: ${context.checkedAt}`);
   const payload = JSON.stringify({ keys: [result.name], dryRun: true });
   lines.push(

@@ -25,12 +25,13 @@ export function formatReport(report: Report, options: FormatOptions = {}): strin
       .trimEnd();
   const out = [line(header), ...rows.map((row, i) => line(row, report.results[i]?.status))];
   for (const result of report.results) {
-    if (result.findings.length === 0) continue;
+    if (result.findings.length === 0 && result.notes.length === 0) continue;
     out.push('', `${result.name} (${result.exchange}): ${paint(result.status, result.status.toUpperCase())}`);
     for (const finding of result.findings) {
       out.push(`  ${paint(finding.severity, finding.code)} ${finding.message}`);
       out.push(`    fix: ${finding.remediation}`);
     }
+    for (const note of result.notes) out.push(`  note: ${note}`);
   }
   const counts = countStatuses(report.results);
   out.push('', `Overall: ${paint(report.status, report.status.toUpperCase())} — ${counts} (checked ${report.checkedAt})`);

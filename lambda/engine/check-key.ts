@@ -62,6 +62,7 @@ export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, r
 /** What the exchange's answers show, before the rotation findings join them. */
 async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: Finding[]; parts: KeyResultParts }> {
   const { adapter, key } = ctx;
+  const startedAtMs = ctx.runtime.clock.now();
   const clockPromise = adapter.time ? measureServerTime(ctx) : null;
   let attempts = await Promise.all(adapter.probes({ futures: key.expect.futures }).map((probe) => sendProbe(ctx, probe, 0)));
   attempts = await Promise.all(attempts.map((a) => (needsConfirmation(a) ? sendProbe(ctx, a.probe, 0) : a)));
@@ -69,16 +70,21 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: 
 
   const findings: Finding[] = [];
   const settled = await Promise.all(attempts.map((a) => diagnoseClock(ctx, a, measurement)));
+  const finishedAtMs = ctx.runtime.clock.now();
+  const keyWorks = settled.some(({ attempt }) => attempt.outcome.ok);
   const seen = new Set<FindingCode>();
   const permissions: Permissions = { ...UNKNOWN_PERMISSIONS };
   const evidence: PermissionEvidence = {};
+  const notes: string[] = [];
   let exchangeExpiresAt: string | null = null;
-  for (const { attempt, extra } of settled) {
+  for (const { attempt: settledAttempt, extra } of settled) {
     for (const finding of extra) addOnce(findings, seen, finding);
+    const attempt = keyWorks ? applyKeyWorks(settledAttempt) : settledAttempt;
     const { outcome, probe } = attempt;
     if (outcome.ok) {
       Object.assign(permissions, outcome.reading.permissions);
       for (const finding of outcome.reading.findings ?? []) addOnce(findings, seen, finding);
+      for (const note of outcome.reading.notes ?? []) if (!notes.includes(note)) notes.push(note);
       exchangeExpiresAt = outcome.reading.exchangeExpiresAt ?? exchangeExpiresAt;
     } else if (outcome.code === 'PERMISSION_MISSING' && probe.deniedMeans) {
       Object.assign(permissions, probe.deniedMeans);
@@ -90,7 +96,34 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: 
   const clock = assessClock(measurement, adapter.clockWindow, adapter.displayName);
   if (!seen.has('CLOCK_SKEW_REJECTED')) findings.push(...clock.findings);
   findings.push(...assessPermissions(permissions, key.expect, evidence));
-  return { findings, parts: { clock: clock.reading, permissions, expiry: { exchangeExpiresAt }, latencyMs: slowestRoundTrip(attempts) } };
+  if (keyWorks) notes.push(...describeUnreported(permissions, adapter.displayName));
+  // The time the check took, retries and the diagnostic clock retry included.
+  const latencyMs = attempts.some((a) => a.response) ? Math.round(finishedAtMs - startedAtMs) : null;
+  return { findings, parts: { clock: clock.reading, permissions, expiry: { exchangeExpiresAt }, latencyMs, notes } };
+}
+
+const PERMISSION_WORDS: Record<keyof Permissions, string> = {
+  view: 'whether it may view',
+  trade: 'whether it may trade',
+  transfer: 'whether it may transfer or withdraw',
+  futures: 'whether it may use futures',
+  ipRestricted: 'whether it has an IP allow-list',
+};
+
+/** A note naming what the exchange did not tell about a key that works, so `null` is never mistaken for "no". */
+function describeUnreported(permissions: Permissions, exchange: string): string[] {
+  const unknown = (Object.keys(PERMISSION_WORDS) as (keyof Permissions)[]).filter((field) => permissions[field] === null);
+  if (unknown.length === 0) return [];
+  return [`Not checked: ${exchange} does not tell ${unknown.map((field) => PERMISSION_WORDS[field]).join(', ')}.`];
+}
+
+/** An ambiguous refusal re-read, now that another read proved the key authenticates. */
+function applyKeyWorks(attempt: Attempt): Attempt {
+  const { outcome } = attempt;
+  const code = outcome.ok ? undefined : outcome.rule?.whenKeyWorks;
+  if (outcome.ok || code === undefined) return attempt;
+  const finding = makeFinding(code, `${outcome.finding.message} Another read of the same key succeeded, so the key itself is valid.`);
+  return { ...attempt, outcome: { ...outcome, code, finding } };
 }
 
 /**
@@ -138,11 +171,6 @@ function addOnce(findings: Finding[], seen: Set<FindingCode>, finding: Finding):
   if (seen.has(finding.code)) return;
   seen.add(finding.code);
   findings.push(finding);
-}
-
-function slowestRoundTrip(attempts: readonly Attempt[]): number | null {
-  const rtts = attempts.flatMap((a) => (a.response ? [a.response.receivedAtMs - a.response.sentAtMs] : []));
-  return rtts.length ? Math.round(Math.max(...rtts)) : null;
 }
 
 /** Removes every sensitive value from the result's messages. */

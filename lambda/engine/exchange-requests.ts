@@ -89,7 +89,7 @@ export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionM
   }
   if (!classification.ok) return { probe, response, outcome: classification };
   try {
-    return { probe, response, outcome: { ok: true, reading: probe.read(classification.body) } };
+    return { probe, response, outcome: { ok: true, reading: probe.read(classification.body, { nowMs: runtime.clock.now() }) } };
   } catch (error) {
     const finding = makeFinding(
       'UNEXPECTED_RESPONSE',

@@ -62,6 +62,13 @@ export interface ProbeReading {
   readonly exchangeExpiresAt?: string | null;
   /** The exchange's clock as the answer states it (epoch ms), for exchanges that put it in every answer. */
   readonly serverTimeMs?: number;
+  /** Facts for the report's `notes`: what the answer could not tell, or a caveat about the key. */
+  readonly notes?: readonly string[];
+}
+
+/** What reading an answer may use besides the answer: the caller's clock (for dated findings). */
+export interface ReadContext {
+  readonly nowMs: number;
 }
 
 /** Why a probe is sent: it proves the key, reads what the key may do, or reads the futures account. */
@@ -82,7 +89,7 @@ export interface Probe {
   readonly tells: string;
   readonly request: ExchangeRequest;
   /** Reads a 2xx JSON answer; throws (with a message naming the field) when the shape is wrong. */
-  read(body: unknown): ProbeReading;
+  read(body: unknown, context: ReadContext): ProbeReading;
   /** What failing this probe with a permission error means for `permissions`. */
   readonly deniedMeans?: Partial<Permissions>;
 }
@@ -103,6 +110,11 @@ export interface ErrorRule {
   readonly note?: string;
   /** Send once more, freshly signed, before believing it (Coinbase Advanced's occasional lone 401). */
   readonly confirm?: boolean;
+  /**
+   * The code instead, when another read of the same key succeeded: the key authenticates, so an
+   * ambiguous refusal (Binance's -2015) is about this read, e.g. `PERMISSION_MISSING`.
+   */
+  readonly whenKeyWorks?: FindingCode;
 }
 
 /** The public server-time read of an exchange. */

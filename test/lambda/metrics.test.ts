@@ -17,6 +17,7 @@ function result(overrides: Partial<KeyResult> = {}): KeyResult {
     permissions: { view: true, trade: true, transfer: false, futures: true, ipRestricted: true },
     expiry: { keyAgeDays: 12, nextRotationAt: new Date(NOW + 78 * DAY).toISOString(), exchangeExpiresAt: null },
     latencyMs: 51,
+    notes: [],
     ...overrides,
   };
 }

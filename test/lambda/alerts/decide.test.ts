@@ -17,6 +17,7 @@ function result(...codes: FindingCode[]): KeyResult {
     permissions: { view: null, trade: null, transfer: null, futures: null, ipRestricted: null },
     expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null },
     latencyMs: null,
+    notes: [],
   };
 }
 

@@ -23,6 +23,7 @@ function resultOf(name: string, ...codes: FindingCode[]): KeyResult {
     permissions: { ...UNKNOWN_PERMISSIONS },
     expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null },
     latencyMs: null,
+    notes: [],
   };
 }
 

@@ -17,6 +17,7 @@ function resultOf(name: string, findings: Array<[FindingCode, string]>, parts: P
     permissions: { ...UNKNOWN_PERMISSIONS },
     expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null },
     latencyMs: null,
+    notes: [],
     ...parts,
   };
 }

@@ -129,6 +129,7 @@ describe('key-health CLI', () => {
       'permissions',
       'expiry',
       'latencyMs',
+      'notes',
     ]);
   });
 

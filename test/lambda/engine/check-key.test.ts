@@ -112,8 +112,8 @@ describe('checkKey with an exchange-side expiry', () => {
       probes: (scope) =>
         base.probes(scope).map((probe) => ({
           ...probe,
-          read: (body) => ({
-            ...probe.read(body),
+          read: (body, context) => ({
+            ...probe.read(body, context),
             exchangeExpiresAt: offsetMs === null ? null : new Date(Date.now() + offsetMs).toISOString(),
           }),
         })),
