@@ -46,7 +46,7 @@ export function renderSecretFormats(): string {
 /** The "What is checked" table: per exchange, the clock source, the reads and the clock window. */
 export function renderChecksTable(): string {
   const rows = adapters().map((adapter) => {
-    const probes = adapter.probes({ futures: true });
+    const probes = adapter.probes({ futures: true, sandbox: false });
     const time = adapter.time ? `\`GET ${adapter.time.request.path}\`` : (adapter.guide.time ?? 'the HTTP `Date` header (1 s resolution)');
     const cell = (selected: Probe[]) => (selected.length ? selected.map(describeProbe).join('<br>') : 'none');
     const introspection = cell(probes.filter((p) => p.purpose === 'introspection'));
@@ -99,7 +99,8 @@ export function applySections(readme: string, sections: Record<string, string>):
 
 function describeProbe(probe: Probe): string {
   const query = probe.request.query ? `?${probe.request.query}` : '';
-  return `\`${probe.request.method} ${probe.request.path}${query}\` (${probe.tells})`;
+  const host = probe.request.origin ? new URL(probe.request.origin).host : '';
+  return `\`${probe.request.method} ${host}${probe.request.path}${query}\` (${probe.tells})`;
 }
 
 function joinWords(words: readonly string[]): string {

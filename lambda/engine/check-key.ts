@@ -64,7 +64,9 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: 
   const { adapter, key } = ctx;
   const startedAtMs = ctx.runtime.clock.now();
   const clockPromise = adapter.time ? measureServerTime(ctx) : null;
-  let attempts = await Promise.all(adapter.probes({ futures: key.expect.futures }).map((probe) => sendProbe(ctx, probe, 0)));
+  let attempts = await Promise.all(
+    adapter.probes({ futures: key.expect.futures, sandbox: key.sandbox }).map((probe) => sendProbe(ctx, probe, 0)),
+  );
   attempts = await Promise.all(attempts.map((a) => (needsConfirmation(a) ? sendProbe(ctx, a.probe, 0) : a)));
   const measurement = clockPromise ? await clockPromise : findAnswerMeasurement(attempts);
 

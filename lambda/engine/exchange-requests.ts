@@ -56,8 +56,10 @@ export function buildSignedRequest<C>(
 export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionMs: number): Promise<Attempt> {
   const { adapter, credentials, origin, runtime, key } = ctx;
   let last: SignedParts | undefined;
+  // A read with its own production host goes there, unless the key names its own host.
+  const target = key.baseUrl || key.sandbox ? origin : (probe.request.origin ?? origin);
   const build = (): HttpRequest => {
-    const context = { nowMs: runtime.clock.now() - correctionMs, origin, random: runtime.random };
+    const context = { nowMs: runtime.clock.now() - correctionMs, origin: target, random: runtime.random };
     const { http, signed } = buildSignedRequest(adapter, credentials, probe.request, context);
     for (const value of signed.sensitive) ctx.sensitive.add(value);
     last = signed;

@@ -8,6 +8,12 @@ export interface ExchangeRequest {
   /** Already encoded, without the leading `?`. */
   readonly query?: string;
   readonly body?: string;
+  /**
+   * The production origin of this read when it is not the adapter's own (Binance's key restrictions
+   * live on api.binance.com, its futures on fapi.binance.com). A key's `baseUrl` replaces it too;
+   * a sandbox key never sends such a read (leave it out of `probes` when `scope.sandbox`).
+   */
+  readonly origin?: string;
 }
 
 /** What signing may use besides the credentials: the caller's clock, the host, and randomness (all injectable, so signing is testable byte for byte). */
@@ -78,6 +84,8 @@ export type ProbePurpose = 'introspection' | 'futures' | 'account';
 export interface CheckScope {
   /** The futures read is part of the check. */
   readonly futures: boolean;
+  /** The key is checked on the exchange's sandbox host. */
+  readonly sandbox: boolean;
 }
 
 /** One signed read-only request of a key check, and how to read its successful answer. */

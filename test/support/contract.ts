@@ -124,14 +124,19 @@ export function describeAdapterContract(contract: AdapterContract): void {
       return { report, result };
     }
 
-    const allProbes = () => [...adapter.probes({ futures: true }), ...adapter.probes({ futures: false })];
+    const allProbes = () => [...adapter.probes({ futures: true, sandbox: false }), ...adapter.probes({ futures: false, sandbox: false })];
 
     it('signs every probe as ccxt does with a frozen clock', () => {
       const { secret } = contract.simulator.makeKey('oracle');
       const parsed = adapter.parseCredentials(secret);
       if (!parsed.ok) throw new Error(parsed.finding.message);
-      for (const probe of adapter.probes({ futures: true })) {
-        const ours = buildSignedRequest(adapter, parsed.credentials, probe.request, signAt(T_MS, adapter.origin)).http;
+      for (const probe of adapter.probes({ futures: true, sandbox: false })) {
+        const ours = buildSignedRequest(
+          adapter,
+          parsed.credentials,
+          probe.request,
+          signAt(T_MS, probe.request.origin ?? adapter.origin),
+        ).http;
         const theirs = contract.ccxtSign(probe.request, secret, T_MS);
         if ('verify' in contract.compare) {
           contract.compare.verify(ours, theirs, secret);
@@ -182,7 +187,7 @@ export function describeAdapterContract(contract: AdapterContract): void {
     });
 
     it('maps every documented error body to its code, and every error rule has a documented body', () => {
-      const request = adapter.probes({ futures: true })[0]?.request;
+      const request = adapter.probes({ futures: true, sandbox: false })[0]?.request;
       if (!request) throw new Error('no probe');
       const used = new Set<ErrorRule>();
       for (const documented of contract.documentedErrors) {

@@ -173,7 +173,7 @@ describe('coinbase-international origins', () => {
   ])('with %o reads portfolios at %s', (options, url) => {
     const [key] = configFor([{ name: 'k', exchange: 'coinbase-international', ...options }]).keys;
     if (!key) throw new Error('no key');
-    const [probe] = coinbaseInternational.probes(key.expect);
+    const [probe] = coinbaseInternational.probes({ futures: key.expect.futures, sandbox: key.sandbox });
     expect(`${resolveOrigin(key, coinbaseInternational as ExchangeAdapter)}${probe?.request.path}`).toBe(url);
     expect(coinbaseInternational.allowList).toContain(`GET ${probe?.request.path}`);
   });
