@@ -59,7 +59,7 @@ export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionM
   // A read with its own production host goes there, unless the key names its own host.
   const target = key.baseUrl || key.sandbox ? origin : (probe.request.origin ?? origin);
   const build = (): HttpRequest => {
-    const context = { nowMs: runtime.clock.now() - correctionMs, origin: target, random: runtime.random };
+    const context = { nowMs: runtime.clock.now() - correctionMs, origin: target, random: runtime.random, sandbox: key.sandbox };
     const { http, signed } = buildSignedRequest(adapter, credentials, probe.request, context);
     for (const value of signed.sensitive) ctx.sensitive.add(value);
     last = signed;

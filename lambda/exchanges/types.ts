@@ -24,6 +24,8 @@ export interface SignContext {
   readonly origin: string;
   /** `size` random bytes, for nonces. */
   readonly random: (size: number) => Buffer;
+  /** The key is checked on the exchange's sandbox or demo environment (OKX marks such requests with a header). */
+  readonly sandbox: boolean;
 }
 
 /** An answer as the exchange sent it, for adapters that check what comes back. */
