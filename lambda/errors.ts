@@ -82,15 +82,29 @@ export class DeadlineExceededError extends KeyHealthError {
   }
 }
 
-/** The secret could not be read: missing, access denied, KMS failure. Carries the reason, never the value. */
+/** How a secret could not be read: whether the fault is the checking host's setup, and what to do about it. */
+export interface SecretUnreadableOptions {
+  readonly retryable?: boolean;
+  /** The host lacks what it needs to ask (AWS region or credentials, a local file or variable): SETUP_INCOMPLETE, not a key failure. */
+  readonly setup?: boolean;
+  /** A remedy that fits this case better than the code's own. */
+  readonly remediation?: string;
+}
+
+/** The secret could not be read: missing, access denied, KMS failure, or a host not set up to ask. Carries the reason, never the value. */
 export class SecretUnreadableError extends KeyHealthError {
   override readonly name = 'SecretUnreadableError';
+  readonly remediation: string | undefined;
   constructor(
     readonly where: string,
     readonly reason: string,
-    options: { retryable?: boolean } = {},
+    options: SecretUnreadableOptions = {},
   ) {
-    super(`Cannot read the secret ${where}: ${reason}`, { finding: 'SECRET_UNREADABLE', retryable: options.retryable ?? false });
+    super(`Cannot read the secret ${where}: ${reason}`, {
+      finding: options.setup ? 'SETUP_INCOMPLETE' : 'SECRET_UNREADABLE',
+      retryable: options.retryable ?? false,
+    });
+    this.remediation = options.remediation;
   }
 }
 

@@ -94,6 +94,12 @@ export const FINDING_CODES = {
     remediation:
       'Check that the secret exists under that name in this account and region, and that the checker may read it (secretsmanager:GetSecretValue and kms:Decrypt for a customer key).',
   },
+  SETUP_INCOMPLETE: {
+    severity: 'unknown',
+    meaning: 'the checking host could not ask: no AWS region or credentials, a credentials file or variable missing',
+    remediation:
+      'Finish the setup of the host that runs the check (the message names what is missing); this says nothing about the key itself.',
+  },
   SECRET_INVALID: {
     severity: 'critical',
     meaning: 'not JSON, missing or malformed field',
@@ -132,10 +138,9 @@ export interface Finding {
   readonly remediation: string;
 }
 
-/** Builds a finding with the code's fixed severity and remediation. */
-export function makeFinding(code: FindingCode, message: string): Finding {
-  const { severity, remediation } = FINDING_CODES[code];
-  return { code, severity, message, remediation };
+/** Builds a finding with the code's fixed severity and its remediation, or a remedy that fits this case better. */
+export function makeFinding(code: FindingCode, message: string, remediation: string = FINDING_CODES[code].remediation): Finding {
+  return { code, severity: FINDING_CODES[code].severity, message, remediation };
 }
 
 /** A status's rank: 0 for `ok` up to 3 for `critical`; what the metrics graph as the status level. */

@@ -46,6 +46,16 @@ const ERROR_HINTS: Readonly<Record<string, string>> = {
 /** The SDK reports a missing or empty region with a plain Error; its message never quotes a response. */
 const MISSING_REGION = /^Region is missing$|^Region not accepted: /;
 
+/** Errors raised on this host before Secrets Manager is asked: the AWS setup is incomplete. */
+const SETUP_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
+
+const SETUP_REMEDY =
+  'Give this host an AWS region and credentials that may read the secret: `export AWS_REGION=…` and `AWS_PROFILE=…` (or `aws sso login`), or use local credentials ({"file": …} or {"env": …}) for this key.';
+
+function isSetupError(error: unknown): boolean {
+  return (error instanceof Error && MISSING_REGION.test(error.message)) || SETUP_ERRORS.has(readAwsErrorName(error));
+}
+
 /**
  * Reads key secrets from AWS Secrets Manager: the value with GetSecretValue (whose CreatedDate is the
  * AWSCURRENT version's creation) and, in parallel, the rotation metadata with DescribeSecret; only
@@ -67,7 +77,14 @@ export class SecretsManagerSource implements SecretSource {
       this.client.send(new DescribeSecretCommand({ SecretId: secretId })),
     ]);
     // The SDK error is not kept as `cause`: a deserialisation error can carry the raw response, which holds the value.
-    if (value.status === 'rejected') throw new SecretUnreadableError(where, describeSecretsManagerError(value.reason));
+    if (value.status === 'rejected') {
+      // No region or no credentials on this host is a setup to finish, not a key that stopped working.
+      const setup = isSetupError(value.reason);
+      throw new SecretUnreadableError(where, describeSecretsManagerError(value.reason), {
+        setup,
+        ...(setup && { remediation: SETUP_REMEDY }),
+      });
+    }
     const text = secretText(value.value, where);
     const loaded: LoadedSecret = { text, versionId: value.value.VersionId ?? null, versionCreatedAt: value.value.CreatedDate ?? null };
     if (described.status === 'rejected') {

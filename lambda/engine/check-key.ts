@@ -2,7 +2,7 @@ import type { KeyConfig } from '../config';
 import { messageOf } from '../errors';
 import type { ExchangeAdapter } from '../exchanges/types';
 import { type Finding, type FindingCode, makeFinding } from '../findings';
-import { buildKeyResult, type Expiry, type KeyResult, type KeyResultParts, type Permissions, UNKNOWN_PERMISSIONS } from '../report';
+import { buildKeyResult, type KeyResult, type KeyResultParts, type Permissions, UNKNOWN_PERMISSIONS } from '../report';
 import { redact } from './classify';
 import { assessClock, type ClockMeasurement, describeOffset, isOutsideWindow, toleranceFor } from './clock-offset';
 import { parseCredentialsCached } from './credential-cache';
@@ -18,7 +18,7 @@ import {
 import { assessExchangeExpiry } from './expiry';
 import { assessPermissions, type PermissionEvidence } from './permissions';
 import { listStringValues, readSecret } from './read-secret';
-import { assessRotation } from './rotation';
+import { assessRotation, type RotationFacts } from './rotation';
 import type { CheckRuntime } from './runtime';
 
 /** One key's result with the facts later steps need (the alert step's rotation note needs the secret version). */
@@ -37,9 +37,15 @@ const AUTH_CODES: ReadonlySet<FindingCode> = new Set(['AUTH_INVALID_KEY', 'AUTH_
 export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, runtime: CheckRuntime): Promise<CheckedKey> {
   const sensitive = new Set<string>();
   let secretVersionId: string | null = null;
-  let rotation: { findings: Finding[]; expiry: Partial<Expiry> } = { findings: [], expiry: {} };
-  const finish = (findings: readonly Finding[], parts: KeyResultParts = {}): CheckedKey => {
-    const result = buildKeyResult(key, [...findings, ...rotation.findings], { ...parts, expiry: { ...parts.expiry, ...rotation.expiry } });
+  let facts: RotationFacts | undefined;
+  const finish = (findings: readonly Finding[], parts: KeyResultParts = {}, exchangeCreatedAt: Date | null = null): CheckedKey => {
+    // Rotation is judged last, so that a creation date the exchange reports counts.
+    const rotation = facts ? assessRotation({ ...facts, exchangeCreatedAt }, key.rotation, runtime.clock.now()) : undefined;
+    const result = buildKeyResult(key, [...findings, ...(rotation?.findings ?? [])], {
+      ...parts,
+      expiry: { ...parts.expiry, ...rotation?.expiry },
+      notes: [...(parts.notes ?? []), ...(rotation?.notes ?? [])],
+    });
     return { result: scrub(result, sensitive), secretVersionId };
   };
   try {
@@ -47,20 +53,23 @@ export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, r
     if (!secret.ok) return finish([secret.finding]);
     secretVersionId = secret.loaded.versionId ?? null;
     for (const value of [secret.loaded.text, ...listStringValues(secret.fields)]) sensitive.add(value);
-    rotation = assessRotation({ secret: secret.loaded, createdAtField: secret.createdAtField }, key.rotation, runtime.clock.now());
+    facts = { secret: secret.loaded, createdAtField: secret.createdAtField };
     const parsed = parseCredentialsCached(adapter, secret.loaded.text, secret.fields, runtime.credentialCache);
     if (!parsed.ok) return finish([parsed.finding]);
     for (const value of adapter.secretValues(parsed.credentials)) sensitive.add(value);
     const origin = resolveOrigin(key, adapter);
     const observed = await checkWithCredentials({ key, adapter, credentials: parsed.credentials, origin, runtime, sensitive });
-    return finish(observed.findings, observed.parts);
+    const notes = [...(parsed.notes ?? []), ...(observed.parts.notes ?? [])];
+    return finish(observed.findings, { ...observed.parts, notes }, observed.keyCreatedAt);
   } catch (error) {
     return finish([makeFinding('UNEXPECTED_RESPONSE', `The check failed: ${messageOf(error)}`)]);
   }
 }
 
 /** What the exchange's answers show, before the rotation findings join them. */
-async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: Finding[]; parts: KeyResultParts }> {
+async function checkWithCredentials<C>(
+  ctx: KeyContext<C>,
+): Promise<{ findings: Finding[]; parts: KeyResultParts; keyCreatedAt: Date | null }> {
   const { adapter, key } = ctx;
   const startedAtMs = ctx.runtime.clock.now();
   const clockPromise = adapter.time ? measureServerTime(ctx) : null;
@@ -79,6 +88,7 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: 
   const evidence: PermissionEvidence = {};
   const notes: string[] = [];
   let exchangeExpiresAt: string | null = null;
+  let keyCreatedAt: Date | null = null;
   for (const { attempt: settledAttempt, extra } of settled) {
     for (const finding of extra) addOnce(findings, seen, finding);
     const attempt = keyWorks ? applyKeyWorks(settledAttempt) : settledAttempt;
@@ -87,10 +97,17 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: 
       Object.assign(permissions, outcome.reading.permissions);
       for (const finding of outcome.reading.findings ?? []) addOnce(findings, seen, finding);
       for (const note of outcome.reading.notes ?? []) if (!notes.includes(note)) notes.push(note);
+      Object.assign(evidence, outcome.reading.evidence);
       exchangeExpiresAt = outcome.reading.exchangeExpiresAt ?? exchangeExpiresAt;
+      keyCreatedAt = parseDate(outcome.reading.keyCreatedAt) ?? keyCreatedAt;
     } else if (outcome.code === 'PERMISSION_MISSING' && probe.deniedMeans) {
       Object.assign(permissions, probe.deniedMeans);
       for (const field of Object.keys(probe.deniedMeans) as (keyof Permissions)[]) evidence[field] = outcome.finding.message;
+      // A key may be refused the read that describes it: that check is unavailable, not passed.
+      if (probe.purpose === 'introspection')
+        notes.push(
+          `Permission check not available: ${adapter.displayName} refused ${probe.request.method} ${probe.request.path} (the key lacks the permission to read it).`,
+        );
     } else addOnce(findings, seen, outcome.finding);
   }
   const expiring = assessExchangeExpiry(exchangeExpiresAt, key.rotation.warnDays, ctx.runtime.clock.now(), adapter.displayName);
@@ -101,7 +118,13 @@ async function checkWithCredentials<C>(ctx: KeyContext<C>): Promise<{ findings: 
   if (keyWorks) notes.push(...describeUnreported(permissions, adapter.displayName));
   // The time the check took, retries and the diagnostic clock retry included.
   const latencyMs = attempts.some((a) => a.response) ? Math.round(finishedAtMs - startedAtMs) : null;
-  return { findings, parts: { clock: clock.reading, permissions, expiry: { exchangeExpiresAt }, latencyMs, notes } };
+  return { findings, parts: { clock: clock.reading, permissions, expiry: { exchangeExpiresAt }, latencyMs, notes }, keyCreatedAt };
+}
+
+function parseDate(iso: string | undefined): Date | null {
+  if (iso === undefined) return null;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : new Date(ms);
 }
 
 const PERMISSION_WORDS: Record<keyof Permissions, string> = {

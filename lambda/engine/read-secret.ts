@@ -8,17 +8,21 @@ export type SecretRead =
   | { ok: true; loaded: LoadedSecret; fields: Record<string, unknown>; createdAtField: Date | null }
   | { ok: false; finding: Finding };
 
+const NOT_A_JSON_OBJECT =
+  'Store the secret as one JSON object with the fields of its exchange, e.g. {"apiKey": "…", "apiSecret": "…"} (README, "Secret formats"); a file or variable holding only the key text does not work.';
+
 /** Loads a key's secret and parses it as a JSON object; never echoes the text. */
 export async function readSecret(key: KeyConfig, source: SecretSource): Promise<SecretRead> {
   let loaded: LoadedSecret;
   try {
     loaded = await source.load(key);
   } catch (error) {
-    const reason =
-      error instanceof SecretUnreadableError
-        ? error.message
-        : `Cannot read the secret: ${error instanceof Error ? error.name : 'unknown error'}`;
-    return { ok: false, finding: makeFinding('SECRET_UNREADABLE', `${reason}.`) };
+    if (error instanceof SecretUnreadableError) {
+      const code = error.finding === 'SETUP_INCOMPLETE' ? 'SETUP_INCOMPLETE' : 'SECRET_UNREADABLE';
+      return { ok: false, finding: makeFinding(code, `${error.message}.`, error.remediation) };
+    }
+    const name = error instanceof Error ? error.name : 'unknown error';
+    return { ok: false, finding: makeFinding('SECRET_UNREADABLE', `Cannot read the secret: ${name}.`) };
   }
   let fields: unknown;
   try {
@@ -29,14 +33,15 @@ export async function readSecret(key: KeyConfig, source: SecretSource): Promise<
       ok: false,
       finding: makeFinding(
         'SECRET_INVALID',
-        'The secret is not valid JSON; it must be a JSON object (see the README for the fields of each exchange).',
+        'The secret is not valid JSON; it must be a JSON object with the fields of its exchange.',
+        NOT_A_JSON_OBJECT,
       ),
     };
   }
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
     return {
       ok: false,
-      finding: makeFinding('SECRET_INVALID', 'The secret must be a JSON object (see the README for the fields of each exchange).'),
+      finding: makeFinding('SECRET_INVALID', 'The secret must be a JSON object with the fields of its exchange.', NOT_A_JSON_OBJECT),
     };
   const record = fields as Record<string, unknown>;
   let createdAtField: Date | null = null;

@@ -26,11 +26,20 @@ export interface RotationFacts {
   >;
   /** The secret's optional `createdAt` field, for keys rotated by hand. */
   readonly createdAtField?: Date | null;
+  /** When the exchange says the key was created (Binance, Bybit and Gate tell). */
+  readonly exchangeCreatedAt?: Date | null;
 }
 
-/** When the key in use was created: the current version's date, else the secret's `createdAt` field, else the secret's creation. */
+const AGE_UNKNOWN =
+  'Rotation not checked: the key\'s age is unknown (the secret has no "createdAt" field, its store keeps no dates, and the exchange does not tell); add "createdAt": "YYYY-MM-DD" to the secret to have it checked.';
+
+/**
+ * When the key in use was created: as the exchange records it, else the secret's `createdAt` field
+ * (what the user says about the key, wherever it is stored), else the date the store put the current
+ * value there (the Secrets Manager version), else the secret's creation; `null` when none is known.
+ */
 export function findKeyCreatedAt(facts: RotationFacts): Date | null {
-  return facts.secret.versionCreatedAt ?? facts.createdAtField ?? facts.secret.secretCreatedAt ?? null;
+  return facts.exchangeCreatedAt ?? facts.createdAtField ?? facts.secret.versionCreatedAt ?? facts.secret.secretCreatedAt ?? null;
 }
 
 /**
@@ -42,7 +51,7 @@ export function assessRotation(
   facts: RotationFacts,
   policy: RotationPolicy,
   nowMs: number,
-): { expiry: Pick<Expiry, 'keyAgeDays' | 'nextRotationAt'>; findings: Finding[] } {
+): { expiry: Pick<Expiry, 'keyAgeDays' | 'nextRotationAt'>; findings: Finding[]; notes: string[] } {
   const { secret } = facts;
   const overdue: string[] = [];
   const due: string[] = [];
@@ -92,6 +101,7 @@ export function assessRotation(
       nextRotationAt: (scheduled ?? policyDue)?.toISOString() ?? null,
     },
     findings,
+    notes: created ? [] : [AGE_UNKNOWN],
   };
 }
 

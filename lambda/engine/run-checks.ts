@@ -4,7 +4,7 @@ import { type Config, type KeyConfig, selectKeys } from '../config';
 import type { ExchangeAdapter } from '../exchanges/types';
 import { makeFinding } from '../findings';
 import type { Transport } from '../http/http-client';
-import { buildKeyResult, buildReport, type Report } from '../report';
+import { buildKeyResult, buildReport, type KeyResult, type Report } from '../report';
 import { type CheckedKey, checkKey } from './check-key';
 import { mapWithConcurrency } from './concurrency';
 import type { CredentialCache } from './credential-cache';
@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly credentialCache?: CredentialCache;
   /** @default node:crypto randomBytes */
   readonly random?: (size: number) => Buffer;
+  /** Told as each key's check ends (for a progress display), with how many are done of how many. */
+  readonly onKeyChecked?: (result: KeyResult, done: number, total: number) => void;
 }
 
 /** What one run found: the report, and per key (in the report's order) the facts later steps need. */
@@ -52,7 +54,12 @@ export async function runChecks(config: Config, options: RunOptions): Promise<Ru
     random: options.random ?? randomBytes,
     ...(options.credentialCache && { credentialCache: options.credentialCache }),
   };
-  const checked = await mapWithConcurrency(keys, config.concurrency, (key) => checkBeforeDeadline(key, options, runtime));
+  let done = 0;
+  const checked = await mapWithConcurrency(keys, config.concurrency, async (key) => {
+    const outcome = await checkBeforeDeadline(key, options, runtime);
+    options.onKeyChecked?.(outcome.result, ++done, keys.length);
+    return outcome;
+  });
   return {
     report: buildReport(
       checkedAt,

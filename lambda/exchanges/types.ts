@@ -51,8 +51,13 @@ export interface SignedParts {
   readonly checkAnswer?: (answer: ExchangeAnswer) => string | undefined;
 }
 
-/** The secret's fields turned into credentials, or the finding that says why they are unusable. */
-export type CredentialsResult<C> = { readonly ok: true; readonly credentials: C } | { readonly ok: false; readonly finding: Finding };
+/**
+ * The secret's fields turned into credentials (with notes for the report, e.g. a key type the
+ * exchange's docs do not promise), or the finding that says why they are unusable.
+ */
+export type CredentialsResult<C> =
+  | { readonly ok: true; readonly credentials: C; readonly notes?: readonly string[] }
+  | { readonly ok: false; readonly finding: Finding };
 
 /** How far the exchange accepts our timestamps from its own clock, in each direction. */
 export interface ClockWindow {
@@ -72,6 +77,10 @@ export interface ProbeReading {
   readonly serverTimeMs?: number;
   /** Facts for the report's `notes`: what the answer could not tell, or a caveat about the key. */
   readonly notes?: readonly string[];
+  /** Why a permission this reading sets to `false` is absent, added to the PERMISSION_MISSING message. */
+  readonly evidence?: Readonly<Partial<Record<keyof Permissions, string>>>;
+  /** When the exchange says the key was created (ISO): the key's age for rotation, over any date of the secret's. */
+  readonly keyCreatedAt?: string;
 }
 
 /** What reading an answer may use besides the answer: the caller's clock (for dated findings). */

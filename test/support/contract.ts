@@ -2,7 +2,7 @@ import { parseConfig } from '../../lambda/config';
 import { classifyResponse } from '../../lambda/engine/classify';
 import { buildSignedRequest } from '../../lambda/engine/exchange-requests';
 import type { ErrorRule, ExchangeAdapter, ExchangeRequest } from '../../lambda/exchanges/types';
-import type { FindingCode } from '../../lambda/findings';
+import { FINDING_CODES, type FindingCode, worstStatus } from '../../lambda/findings';
 import type { HttpRequest } from '../../lambda/http/http-client';
 import type { KeyResult, Report } from '../../lambda/report';
 import { codesOf, MemorySecrets, runAgainst } from './harness';
@@ -65,6 +65,8 @@ export interface AdapterContract {
 
 const T_MS = 1_700_000_000_123;
 const PLAIN_HEADERS = new Set(['accept', 'user-agent', 'host', 'connection', 'content-type', 'content-length', 'x-auth-version']);
+/** A signed timestamp (epoch ms, or ISO like OKX's) is public, and may equal a time the report shows. */
+const TIMESTAMP = /^\d+$|^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 
 /** The contract fixture of exchange `id`: by convention `test/support/contracts/<id>.ts` exports it as `contract`. */
 export function loadAdapterContract(id: string): AdapterContract {
@@ -171,7 +173,9 @@ export function describeAdapterContract(contract: AdapterContract): void {
       // Date header's ±500 ms), and the safe direction where being ahead is fatal.
       sim.skewMs = 1000;
       const { result } = await check(name);
-      expect([result.status, result.findings]).toEqual(['ok', []]);
+      const standing = contract.simulator.standingCodes?.(Date.now()) ?? [];
+      const expected = standing.length === 0 ? 'ok' : worstStatus(standing.map((code) => FINDING_CODES[code].severity));
+      expect([result.status, result.findings.map((f) => f.code)]).toEqual([expected, [...standing]]);
       expect(result.clock.source).toEqual(adapter.time ? 'time-endpoint' : expect.stringMatching(/^(date-header|response-body)$/));
       // A Date header has one-second resolution: its estimate is within ±500 ms plus the round trip.
       expect(Math.abs((result.clock.offsetMs ?? Number.NaN) + 1000)).toBeLessThan(adapter.time ? 250 : 800);
@@ -223,7 +227,7 @@ export function describeAdapterContract(contract: AdapterContract): void {
       }
     });
 
-    it('keeps secret values and every signed header out of the report, even when the exchange quotes them back', async () => {
+    it('keeps secret values and every signed header and query value out of the report, even when the exchange quotes them back', async () => {
       const { name, secret } = prepare();
       sim.misbehave('', MISBEHAVIOURS.echo);
       const { report } = await check(name, { retries: 0 });
@@ -232,7 +236,10 @@ export function describeAdapterContract(contract: AdapterContract): void {
       // A value cut short is still a leak: no 16-character piece of a secret value may show.
       for (const value of Object.values(secret)) for (const piece of piecesOf(value, 16)) expect(printed).not.toContain(piece);
       const signedValues = sim.seen.flatMap((request) =>
-        Object.entries(request.headers).flatMap(([header, value]) => (PLAIN_HEADERS.has(header) || value.length < 12 ? [] : [value])),
+        [
+          ...Object.entries(request.headers).filter(([header]) => !PLAIN_HEADERS.has(header)),
+          ...new URLSearchParams(request.query).entries(),
+        ].flatMap(([, value]) => (value.length < 12 || TIMESTAMP.test(value) ? [] : [value])),
       );
       for (const value of signedValues) expect(printed).not.toContain(value);
     });

@@ -9,7 +9,7 @@ import type { ExchangeAdapter } from '../../../lambda/exchanges/types';
 import { nodeTransport } from '../../../lambda/http/node-transport';
 import { MemorySecrets } from '../../support/harness';
 import { coinbaseExchangeHandler } from '../../support/simulator/coinbase-exchange';
-import { type Simulator, startSimulator } from '../../support/simulator/sim-server';
+import { MISBEHAVIOURS, type Simulator, startSimulator } from '../../support/simulator/sim-server';
 
 const SECRET = randomBytes(64).toString('base64');
 let sim: Simulator;
@@ -25,6 +25,7 @@ interface CheckOptions {
   passphrase?: string;
   warnDays?: number;
   versionCreatedAt?: Date;
+  retries?: number;
 }
 
 async function check(adapter: ExchangeAdapter<unknown>, options: CheckOptions = {}) {
@@ -39,7 +40,7 @@ async function check(adapter: ExchangeAdapter<unknown>, options: CheckOptions = 
     clock: SYSTEM_CLOCK,
     secrets,
     deadlineAtMs: Date.now() + 5000,
-    retry: { ...DEFAULT_RETRY, retries: 0 },
+    retry: { ...DEFAULT_RETRY, retries: options.retries ?? 0, backoffMs: 100 },
     serverTimes: new Map(),
     random: randomBytes,
     ...(options.cache && { credentialCache: options.cache }),
@@ -86,6 +87,18 @@ describe('checkKey', () => {
     expect([...cache.keys()].every((id) => /^coinbase-exchange:[0-9a-f]{64}$/.test(id))).toBe(true);
     await check(counting);
     expect(parses).toBe(3);
+  });
+
+  it('reports as latency the time the whole check took, retries included', async () => {
+    sim.misbehave('/accounts', MISBEHAVIOURS.unavailableHtml, 2);
+    try {
+      const result = await check(coinbaseExchange as ExchangeAdapter<unknown>, { retries: 2 });
+      expect(result.status).toBe('ok');
+      // Two retries back off 100 ms, then 200 ms.
+      expect(result.latencyMs).toBeGreaterThanOrEqual(300);
+    } finally {
+      sim.reset();
+    }
   });
 
   it('keeps at most CREDENTIAL_CACHE_SIZE parsed secrets, dropping the oldest', async () => {

@@ -10,18 +10,16 @@ const ahead = (ms: number) => new Date(NOW + ms);
 const createdAgo = (ms: number): RotationFacts => ({ secret: { versionCreatedAt: ago(ms) } });
 const codes = (facts: RotationFacts, policy = POLICY) => assessRotation(facts, policy, NOW).findings.map((f) => f.code);
 
-describe('keyCreatedAt', () => {
+describe('findKeyCreatedAt', () => {
   const version = new Date('2026-10-01T00:00:00Z');
   const field = new Date('2026-09-01T00:00:00Z');
   const secret = new Date('2026-01-01T00:00:00Z');
 
   it.each<[string, RotationFacts, Date | null]>([
-    ['the version date first', { secret: { versionCreatedAt: version, secretCreatedAt: secret }, createdAtField: field }, version],
-    [
-      'the createdAt field without a version date',
-      { secret: { versionCreatedAt: null, secretCreatedAt: secret }, createdAtField: field },
-      field,
-    ],
+    // What the exchange records comes first; the createdAt field is what the user says about the key, wherever it is stored.
+    ["the exchange's date first", { secret: { versionCreatedAt: version }, createdAtField: field, exchangeCreatedAt: secret }, secret],
+    ['the createdAt field next', { secret: { versionCreatedAt: version, secretCreatedAt: secret }, createdAtField: field }, field],
+    ['the version date without a createdAt field', { secret: { versionCreatedAt: version, secretCreatedAt: secret } }, version],
     ['the secret creation last', { secret: { secretCreatedAt: secret }, createdAtField: null }, secret],
     ['null when nothing is known', { secret: {} }, null],
   ])('takes %s', (_, facts, expected) => {
@@ -68,8 +66,12 @@ describe('assessRotation', () => {
     expect(expiry).toEqual({ keyAgeDays: 10, nextRotationAt: new Date(NOW + 20 * DAY).toISOString() });
   });
 
-  it('reports nulls and no finding when the age is unknown', () => {
-    expect(assessRotation({ secret: {} }, POLICY, NOW)).toEqual({ expiry: { keyAgeDays: null, nextRotationAt: null }, findings: [] });
+  it('reports nulls and no finding when the age is unknown, and says rotation was not checked and why', () => {
+    expect(assessRotation({ secret: {} }, POLICY, NOW)).toEqual({
+      expiry: { keyAgeDays: null, nextRotationAt: null },
+      findings: [],
+      notes: [expect.stringMatching(/^Rotation not checked: the key's age is unknown \(the secret has no "createdAt" field/)],
+    });
   });
 
   it('says how old the key is and what the policy is', () => {
@@ -79,18 +81,25 @@ describe('assessRotation', () => {
     expect(due?.message).toBe('The key is 80 days old; rotation is due by 2026-12-07 (maxAgeDays 90).');
   });
 
-  it('takes the age from the version date over the createdAt field over the secret creation', () => {
-    const facts = (versionDays: number | null, fieldDays: number | null, secretDays: number | null): RotationFacts => ({
+  it('takes the age from the exchange, then the createdAt field, then the version date, then the secret creation', () => {
+    const facts = (
+      exchangeDays: number | null,
+      fieldDays: number | null,
+      versionDays: number | null,
+      secretDays: number | null,
+    ): RotationFacts => ({
       secret: {
         versionCreatedAt: versionDays === null ? null : ago(versionDays * DAY),
         secretCreatedAt: secretDays === null ? null : ago(secretDays * DAY),
       },
       createdAtField: fieldDays === null ? null : ago(fieldDays * DAY),
+      exchangeCreatedAt: exchangeDays === null ? null : ago(exchangeDays * DAY),
     });
-    expect(assessRotation(facts(5, 100, 200), POLICY, NOW).expiry.keyAgeDays).toBe(5);
-    expect(assessRotation(facts(null, 100, 200), POLICY, NOW).expiry.keyAgeDays).toBe(100);
-    expect(assessRotation(facts(null, null, 200), POLICY, NOW).expiry.keyAgeDays).toBe(200);
-    expect(codes(facts(5, 100, 200))).toEqual([]);
+    expect(assessRotation(facts(40, 100, 5, 200), POLICY, NOW).expiry.keyAgeDays).toBe(40);
+    expect(assessRotation(facts(null, 100, 5, 200), POLICY, NOW).expiry.keyAgeDays).toBe(100);
+    expect(assessRotation(facts(null, null, 5, 200), POLICY, NOW).expiry.keyAgeDays).toBe(5);
+    expect(assessRotation(facts(null, null, null, 200), POLICY, NOW).expiry.keyAgeDays).toBe(200);
+    expect(codes(facts(null, null, 5, 100))).toEqual([]);
   });
 
   describe('with Secrets Manager rotation', () => {
@@ -183,6 +192,7 @@ describe('assessRotation', () => {
       expect(assessRotation(facts, POLICY, NOW)).toEqual({
         expiry: { keyAgeDays: 1, nextRotationAt: new Date(NOW - DAY + 90 * DAY).toISOString() },
         findings: [],
+        notes: [],
       });
     });
   });

@@ -92,6 +92,8 @@ interface Trouble {
 export interface SeenRequest {
   method: string;
   path: string;
+  /** Raw query without `?` ('' if none). */
+  query: string;
   headers: Record<string, string>;
 }
 
@@ -138,7 +140,7 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
   function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
     const url = new URL(req.url ?? '/', 'http://sim');
     const headers = lowerCaseHeaders(req);
-    seen.push({ method: req.method ?? 'GET', path: url.pathname, headers });
+    seen.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search.replace(/^\?/, ''), headers });
     const trouble = troubles.find((t) => url.pathname.startsWith(t.pathPrefix) && t.remaining > 0);
     if (trouble) trouble.remaining -= 1;
     if (trouble?.misbehaviour.kind === 'hang') return;
@@ -150,7 +152,7 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
       const serverNowMs = Date.now() + state.skewMs;
       let out: SimResponse;
       if (trouble?.misbehaviour.kind === 'status') out = trouble.misbehaviour;
-      else if (trouble?.misbehaviour.kind === 'echo') out = json(400, { error: 'bad request', received: { headers, body } });
+      else if (trouble?.misbehaviour.kind === 'echo') out = json(400, { error: 'bad request', received: { headers, body, url: req.url } });
       else {
         const request: SimRequest = {
           method: req.method ?? 'GET',

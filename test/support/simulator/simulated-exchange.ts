@@ -24,6 +24,11 @@ export interface SimulatedExchange {
   makeKey(label: string): { simKey: SimKey; secret: Readonly<Record<string, string>> };
   /** `expect` fields that make the keys of `makeKey` healthy (e.g. `trade: true`). */
   readonly expect?: Readonly<Record<string, boolean>>;
+  /**
+   * Codes every working key of this exchange carries on the day `nowMs` (Kraken Futures: the dated
+   * decommission finding of its REST API); a healthy key shows exactly these. None when absent.
+   */
+  standingCodes?(nowMs: number): readonly FindingCode[];
   /** Healthy and broken keys for `npm run demo`: at least one healthy key and one broken one. */
   demoKeys(): DemoKey[];
 }
