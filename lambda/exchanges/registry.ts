@@ -2,6 +2,7 @@ import { bitstamp } from './bitstamp';
 import { coinbaseAdvanced } from './coinbase-advanced';
 import { coinbaseExchange } from './coinbase-exchange';
 import { coinbaseInternational } from './coinbase-international';
+import { gate } from './gate';
 import type { ExchangeAdapter } from './types';
 
 /**
@@ -13,6 +14,7 @@ export const ADAPTERS = {
   'coinbase-exchange': coinbaseExchange,
   'coinbase-international': coinbaseInternational,
   bitstamp: bitstamp,
+  gate: gate,
 } as const satisfies Readonly<Record<string, ExchangeAdapter<unknown>>>;
 
 /** A stable adapter id, as used in config and reports. */
@@ -22,7 +24,7 @@ export type ExchangeId = keyof typeof ADAPTERS;
 export const EXCHANGE_IDS = Object.keys(ADAPTERS) as ExchangeId[];
 
 /** Exchanges on the roadmap without an adapter yet: the config names them as planned, never as a suggestion. */
-export const PLANNED_EXCHANGE_IDS: readonly string[] = ['gate', 'binance-usdm', 'bybit', 'okx', 'kraken-futures', 'deribit'];
+export const PLANNED_EXCHANGE_IDS: readonly string[] = ['binance-usdm', 'bybit', 'okx', 'kraken-futures', 'deribit'];
 
 /** Whether `id` is a supported exchange id. */
 export function isExchangeId(id: string): id is ExchangeId {
