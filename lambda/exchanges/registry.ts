@@ -1,3 +1,4 @@
+import { binanceUsdm } from './binance-usdm';
 import { bitstamp } from './bitstamp';
 import { coinbaseAdvanced } from './coinbase-advanced';
 import { coinbaseExchange } from './coinbase-exchange';
@@ -15,6 +16,7 @@ export const ADAPTERS = {
   'coinbase-international': coinbaseInternational,
   bitstamp: bitstamp,
   gate: gate,
+  'binance-usdm': binanceUsdm,
 } as const satisfies Readonly<Record<string, ExchangeAdapter<unknown>>>;
 
 /** A stable adapter id, as used in config and reports. */
@@ -24,7 +26,7 @@ export type ExchangeId = keyof typeof ADAPTERS;
 export const EXCHANGE_IDS = Object.keys(ADAPTERS) as ExchangeId[];
 
 /** Exchanges on the roadmap without an adapter yet: the config names them as planned, never as a suggestion. */
-export const PLANNED_EXCHANGE_IDS: readonly string[] = ['binance-usdm', 'bybit', 'okx', 'kraken-futures', 'deribit'];
+export const PLANNED_EXCHANGE_IDS: readonly string[] = ['bybit', 'okx', 'kraken-futures', 'deribit'];
 
 /** Whether `id` is a supported exchange id. */
 export function isExchangeId(id: string): id is ExchangeId {
