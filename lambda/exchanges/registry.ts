@@ -1,5 +1,6 @@
 import { binanceUsdm } from './binance-usdm';
 import { bitstamp } from './bitstamp';
+import { bybit } from './bybit';
 import { coinbaseAdvanced } from './coinbase-advanced';
 import { coinbaseExchange } from './coinbase-exchange';
 import { coinbaseInternational } from './coinbase-international';
@@ -17,6 +18,7 @@ export const ADAPTERS = {
   bitstamp: bitstamp,
   gate: gate,
   'binance-usdm': binanceUsdm,
+  bybit: bybit,
 } as const satisfies Readonly<Record<string, ExchangeAdapter<unknown>>>;
 
 /** A stable adapter id, as used in config and reports. */
@@ -26,7 +28,7 @@ export type ExchangeId = keyof typeof ADAPTERS;
 export const EXCHANGE_IDS = Object.keys(ADAPTERS) as ExchangeId[];
 
 /** Exchanges on the roadmap without an adapter yet: the config names them as planned, never as a suggestion. */
-export const PLANNED_EXCHANGE_IDS: readonly string[] = ['bybit', 'okx', 'kraken-futures', 'deribit'];
+export const PLANNED_EXCHANGE_IDS: readonly string[] = ['okx', 'kraken-futures', 'deribit'];
 
 /** Whether `id` is a supported exchange id. */
 export function isExchangeId(id: string): id is ExchangeId {
