@@ -5,6 +5,7 @@ import { coinbaseAdvanced } from './coinbase-advanced';
 import { coinbaseExchange } from './coinbase-exchange';
 import { coinbaseInternational } from './coinbase-international';
 import { gate } from './gate';
+import { krakenFutures } from './kraken-futures';
 import { okx } from './okx';
 import type { ExchangeAdapter } from './types';
 
@@ -21,6 +22,7 @@ export const ADAPTERS = {
   'binance-usdm': binanceUsdm,
   bybit: bybit,
   okx: okx,
+  'kraken-futures': krakenFutures,
 } as const satisfies Readonly<Record<string, ExchangeAdapter<unknown>>>;
 
 /** A stable adapter id, as used in config and reports. */
@@ -30,7 +32,7 @@ export type ExchangeId = keyof typeof ADAPTERS;
 export const EXCHANGE_IDS = Object.keys(ADAPTERS) as ExchangeId[];
 
 /** Exchanges on the roadmap without an adapter yet: the config names them as planned, never as a suggestion. */
-export const PLANNED_EXCHANGE_IDS: readonly string[] = ['kraken-futures', 'deribit'];
+export const PLANNED_EXCHANGE_IDS: readonly string[] = ['deribit'];
 
 /** Whether `id` is a supported exchange id. */
 export function isExchangeId(id: string): id is ExchangeId {
