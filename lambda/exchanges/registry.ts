@@ -4,6 +4,7 @@ import { bybit } from './bybit';
 import { coinbaseAdvanced } from './coinbase-advanced';
 import { coinbaseExchange } from './coinbase-exchange';
 import { coinbaseInternational } from './coinbase-international';
+import { deribit } from './deribit';
 import { gate } from './gate';
 import { krakenFutures } from './kraken-futures';
 import { okx } from './okx';
@@ -23,6 +24,7 @@ export const ADAPTERS = {
   bybit: bybit,
   okx: okx,
   'kraken-futures': krakenFutures,
+  deribit: deribit,
 } as const satisfies Readonly<Record<string, ExchangeAdapter<unknown>>>;
 
 /** A stable adapter id, as used in config and reports. */
@@ -32,7 +34,7 @@ export type ExchangeId = keyof typeof ADAPTERS;
 export const EXCHANGE_IDS = Object.keys(ADAPTERS) as ExchangeId[];
 
 /** Exchanges on the roadmap without an adapter yet: the config names them as planned, never as a suggestion. */
-export const PLANNED_EXCHANGE_IDS: readonly string[] = ['deribit'];
+export const PLANNED_EXCHANGE_IDS: readonly string[] = ['bitmex'];
 
 /** Whether `id` is a supported exchange id. */
 export function isExchangeId(id: string): id is ExchangeId {
