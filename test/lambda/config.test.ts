@@ -216,14 +216,52 @@ describe('parseConfig', () => {
       ]);
     });
 
+    // Only the real problem: the key has credentials, so it is not also told it needs them.
     it.each([
-      [{}, 'keys[0].credentials: must have "file" (path to a JSON secret) or "env" (variable holding the JSON secret)'],
-      [{ file: 'a', env: 'B' }, 'keys[0].credentials: give either "file" or "env", not both'],
-      [{ file: 3 }, 'keys[0].credentials.file: must be a non-empty string, got number 3'],
-      [{ path: 'a.json' }, 'keys[0].credentials.path: unknown field; allowed: file, env'],
-    ])('refuses the credentials %j', (credentials, problem) => {
-      expect(problemsOf({ keys: [{ name: 'k1', exchange: 'coinbase-exchange', credentials }] })).toContain(problem);
+      ['x.json', ['keys[0].credentials: must be {"file": …} or {"env": …}, got a string (not shown)']],
+      [{}, ['keys[0].credentials: must have "file" (path to a JSON secret) or "env" (variable holding the JSON secret)']],
+      [{ file: '' }, ['keys[0].credentials.file: must be a non-empty string, got an empty string']],
+      [{ file: 'a', env: 'B' }, ['keys[0].credentials: give either "file" or "env", not both']],
+      [{ file: 3 }, ['keys[0].credentials.file: must be a non-empty string, got number 3']],
+      [
+        { path: 'a.json' },
+        [
+          'keys[0].credentials.path: unknown field; allowed: file, env',
+          'keys[0].credentials: must have "file" (path to a JSON secret) or "env" (variable holding the JSON secret)',
+        ],
+      ],
+    ])('refuses the credentials %j with one problem per mistake', (credentials, problems) => {
+      expect(problemsOf({ keys: [{ name: 'k1', exchange: 'coinbase-exchange', credentials }] })).toEqual(problems);
     });
+
+    it('reports a malformed secretId next to valid credentials once', () => {
+      expect(problemsOf(withKey({ secretId: ' ', credentials: { env: 'K1' } }))).toEqual([
+        'keys[0].secretId: must be a non-empty string, got an empty string',
+      ]);
+    });
+
+    it('reports only the missing secretId for the stack when a key has neither', () => {
+      expect(problemsOf({ keys: [{ name: 'k1', exchange: 'coinbase-exchange' }] }, { requireSecretId: true })).toEqual([
+        'keys[0].secretId: is required (the stack reads every key from Secrets Manager)',
+      ]);
+    });
+
+    it.each(['B_SECRET', '_b', 'b2'])('accepts the environment variable name %j', (env) => {
+      expect(parseConfig({ keys: [{ name: 'k1', exchange: 'coinbase-exchange', credentials: { env } }] }).keys[0]?.credentials).toEqual({
+        env,
+      });
+    });
+
+    it.each(['1B', 'B-SECRET', 'B SECRET', 'B.SECRET', 'c2VjcmV0LXZhbHVl=='])(
+      'refuses the environment variable name %j without quoting it',
+      (env) => {
+        const problems = problemsOf({ keys: [{ name: 'k1', exchange: 'coinbase-exchange', credentials: { env } }] });
+        expect(problems).toEqual([
+          'keys[0].credentials.env: must be the name of an environment variable (letters, digits and "_", not starting with a digit)',
+        ]);
+        expect(problems.join('\n')).not.toContain(env);
+      },
+    );
 
     it('never quotes credentials given as a string, which may be the secret itself', () => {
       const secret = 'c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3QtbGVhaw==';
@@ -426,6 +464,24 @@ describe('parseConfig', () => {
 
     it('accepts sandbox alone', () => {
       expect(parseConfig(withKey({ sandbox: true })).keys[0]?.sandbox).toBe(true);
+    });
+  });
+
+  describe('$schema', () => {
+    it('accepts and ignores a top-level "$schema" string', () => {
+      const config = parseConfig({ $schema: './docs/config.schema.json', keys: [KEY] });
+      expect(config).toEqual(parseConfig({ keys: [KEY] }));
+      expect(config).not.toHaveProperty('$schema');
+    });
+
+    it('refuses a "$schema" that is not a string', () => {
+      expect(problemsOf({ $schema: 5, keys: [KEY] })).toEqual(['$schema: must be a string, got number 5']);
+    });
+
+    it('refuses "$schema" inside a key', () => {
+      expect(problemsOf(withKey({ $schema: 'x' }))).toEqual([
+        'keys[0].$schema: unknown field; allowed: name, exchange, secretId, credentials, expect, rotation, timeoutMs, baseUrl, sandbox',
+      ]);
     });
   });
 
