@@ -2,13 +2,18 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { type Config, parseConfig } from './config';
 import { ConfigError, EnvError, messageOf } from './errors';
+import { locateJsonError } from './json-error';
 
-/** What the Lambda reads from its environment (DESIGN.md §7). */
+/** What the Lambda reads from its environment (docs/contracts.md, "Lambda environment"). */
 export interface LambdaEnv {
   readonly config: Config;
   readonly alertTopicArn: string;
   /** The DynamoDB table of alert state per key. */
   readonly stateTableName: string;
+  /** The region the function runs in (AWS_REGION, set by Lambda), for the commands and links in alerts. */
+  readonly region?: string;
+  /** The CloudWatch dashboard alerts link to (DASHBOARD_NAME, set by the stack). */
+  readonly dashboardName?: string;
 }
 
 /** Environment variables by name, as `process.env` holds them. */
@@ -37,9 +42,11 @@ export function readLambdaEnv(env: EnvVars, options: ReadLambdaEnvOptions = {}):
   const config = readConfig(env, options.configDir ?? __dirname, problems);
   const alertTopicArn = readVar(env, 'ALERT_TOPIC_ARN', parseTopicArn, problems);
   const stateTableName = readVar(env, 'STATE_TABLE_NAME', parseTableName, problems);
+  const region = readVar(env, 'AWS_REGION', parseRegion, problems, { optional: true });
+  const dashboardName = readVar(env, 'DASHBOARD_NAME', parseDashboardName, problems, { optional: true });
   if (problems.length > 0 || config === undefined || alertTopicArn === undefined || stateTableName === undefined)
     throw new EnvError(problems);
-  return { config, alertTopicArn, stateTableName };
+  return { config, alertTopicArn, stateTableName, ...(region && { region }), ...(dashboardName && { dashboardName }) };
 }
 
 /**
@@ -109,10 +116,9 @@ function parseConfigJson(raw: string, source: string): Config {
   let json: unknown;
   try {
     json = JSON.parse(raw);
-  } catch (error) {
-    // The parser's message quotes the text around the error; only the position is kept.
-    const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
-    throw new Error(`is not valid JSON${position ? ` (error at position ${position})` : ''}`);
+  } catch {
+    // The parser's message quotes the text around the error; only the position and reason are kept.
+    throw new Error(`is not valid JSON (${locateJsonError(raw) ?? 'at an unknown position'})`);
   }
   return parseConfig(json, { requireSecretId: true, source });
 }
@@ -123,6 +129,18 @@ function parseTopicArn(raw: string): string {
   if (!TOPIC_ARN.test(arn))
     throw new Error(`must be an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:key-health-alerts, got ${JSON.stringify(raw)}`);
   return arn;
+}
+
+function parseRegion(raw: string): string {
+  const region = raw.trim();
+  if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) throw new Error(`must be an AWS region like us-east-1, got ${JSON.stringify(raw)}`);
+  return region;
+}
+
+function parseDashboardName(raw: string): string {
+  const name = raw.trim();
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) throw new Error(`must be a CloudWatch dashboard name, got ${JSON.stringify(raw)}`);
+  return name;
 }
 
 function parseTableName(raw: string): string {

@@ -109,7 +109,11 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
       settings: config.alerts,
       now: clock.now,
       dryRun: request.dryRun,
-      context: { ...(functionName && { functionName }) },
+      context: {
+        ...(functionName && { functionName }),
+        ...(env.region && { region: env.region }),
+        ...(env.dashboardName && { dashboardName: env.dashboardName }),
+      },
       log: (entry) => log({ ...entry, requestId }),
     });
     const failed = delivery.failures.length > 0;

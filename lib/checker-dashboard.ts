@@ -20,6 +20,11 @@ export interface CheckerDashboardProps {
    * @default - no alarm widget
    */
   readonly alarms?: readonly cloudwatch.IAlarm[];
+  /**
+   * The dashboard's name, so that alerts can link to it.
+   * @default - named by CloudFormation
+   */
+  readonly dashboardName?: string;
 }
 
 // Colours of the CloudWatch console palette, so the table reads like the alarm widget next to it.
@@ -46,7 +51,7 @@ export function computeDashboardPeriod(schedule: string): Duration {
  * checker function's own health.
  */
 export class CheckerDashboard extends Construct {
-  /** The dashboard (named by CloudFormation). */
+  /** The dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: CheckerDashboardProps) {
@@ -65,7 +70,10 @@ export class CheckerDashboard extends Construct {
     const legend = STATUSES.map((status) => `**${rankStatus(status)}** ${status}`).join(' · ');
     const fn = props.function;
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(24) });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(24),
+      ...(props.dashboardName !== undefined && { dashboardName: props.dashboardName }),
+    });
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: [

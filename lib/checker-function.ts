@@ -63,6 +63,11 @@ export interface CheckerFunctionProps {
   /** The DynamoDB table holding the alert state per key (the grant is the table's business). */
   readonly stateTableName: string;
   /**
+   * The dashboard alerts link to (DASHBOARD_NAME).
+   * @default - alerts carry no dashboard link
+   */
+  readonly dashboardName?: string;
+  /**
    * The handler source file.
    * @default lambda/handler.ts
    */
@@ -145,6 +150,7 @@ export class CheckerFunction extends Construct {
         ...configDelivery.environment,
         ALERT_TOPIC_ARN: props.alertTopicArn,
         STATE_TABLE_NAME: props.stateTableName,
+        ...(props.dashboardName !== undefined && { DASHBOARD_NAME: props.dashboardName }),
       },
       bundling: {
         forceDockerBundling: false,

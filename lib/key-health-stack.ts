@@ -66,8 +66,11 @@ export class KeyHealthStack extends Stack {
     this.state = new StateTable(this, 'State');
     const egress = staticEgress ? new StaticEgress(this, 'Egress') : undefined;
     this.egress = egress;
+    // Named after the stack (unique per account and region) so the function can link its alerts to it without a cycle.
+    const dashboardName = `${this.stackName}-key-health`;
     this.checker = new CheckerFunction(this, 'Checker', {
       config,
+      dashboardName,
       alertTopicArn: this.alerts.topic.topicArn,
       stateTableName: this.state.table.tableName,
       ...(props.checkerEntry !== undefined && { entry: props.checkerEntry }),
@@ -92,6 +95,7 @@ export class KeyHealthStack extends Stack {
       function: this.checker.function,
       schedule: config.schedule,
       alarms: [this.alarms.errors, this.alarms.missedRuns],
+      dashboardName,
     });
 
     new CfnOutput(this, 'AlertTopicArn', { description: 'The SNS topic alerts go to', value: this.alerts.topic.topicArn });

@@ -14,7 +14,7 @@ export interface StateTableProps {
 }
 
 /**
- * The alert state per key (DESIGN.md §6): one item per key name, billed per request, with
+ * The alert state per key (docs/contracts.md, "Alerting"): one item per key name, billed per request, with
  * point-in-time recovery, encrypted with a DynamoDB-owned key, and kept when the stack is deleted.
  */
 export class StateTable extends Construct {

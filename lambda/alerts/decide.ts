@@ -2,7 +2,7 @@ import { HOUR_MS } from '../duration';
 import { compareStatus, type Status } from '../findings';
 import type { KeyResult } from '../report';
 
-/** What the monitor remembers about one key between runs (DESIGN.md §6). */
+/** What the monitor remembers about one key between runs (docs/contracts.md, "Alerting"). */
 export interface AlertState {
   /** Status last announced (`ok` when nothing is outstanding). */
   readonly status: Status;

@@ -33,6 +33,10 @@ export interface AlertContext {
   readonly checkedAt?: string;
   /** The Lambda's name, for the manual-run command. */
   readonly functionName?: string;
+  /** The Lambda's region, for the manual-run command and the dashboard link. */
+  readonly region?: string;
+  /** The CloudWatch dashboard of the keys, linked from the e-mail. */
+  readonly dashboardName?: string;
   /** The reminder interval, for the sentence that says when the next reminder comes. */
   readonly repeatAfterHours?: number;
 }
@@ -94,14 +98,19 @@ export function formatEmail(decision: AlertDecision, context: AlertContext = {})
   for (const note of result.notes) lines.push(`  Note: ${note}`);
   if (context.checkedAt) lines.push(`  Checked at: ${context.checkedAt}`);
   const payload = JSON.stringify({ keys: [result.name], dryRun: true });
-  lines.push(
-    '',
-    'Check it again by hand',
-    '  From a checkout, with your config file:',
-    `    npm run key-health -- check --config FILE --only ${result.name}`,
-    '  On AWS (a dry run: no alert is sent):',
-    `    aws lambda invoke --function-name ${context.functionName ?? 'FUNCTION_NAME'} --cli-binary-format raw-in-base64-out --payload '${payload}' report.json`,
-  );
+  const region = context.region ? ` --region ${context.region}` : '';
+  lines.push('', 'Check it again by hand', '  From a checkout, with your config file:');
+  lines.push(`    npm run key-health -- check --config my-keys.json --only ${result.name}`);
+  if (context.functionName)
+    lines.push(
+      '  On AWS (a dry run: no alert is sent, the report lands in report.json):',
+      `    aws lambda invoke${region} --function-name ${context.functionName} --cli-binary-format raw-in-base64-out --payload '${payload}' report.json`,
+    );
+  if (context.dashboardName && context.region)
+    lines.push(
+      '',
+      `Dashboard: https://${context.region}.console.aws.amazon.com/cloudwatch/home?region=${context.region}#dashboards/dashboard/${context.dashboardName}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -23,7 +23,7 @@ const FUTURES_BALANCE_PATH = '/api/v3/brokerage/cfm/balance_summary';
 const URI_HOST = 'api.coinbase.com';
 /** [V] "Your JWT expires after 2 minutes… generate a different JWT for each unique API request." */
 const JWT_LIFETIME_S = 120;
-/** [V] EXCHANGES.md §2.4: legacy keys had a 16-character name and a 32-character secret. */
+/** [V] docs.cloud.coinbase.com/advanced-trade-api/docs/rest-api-auth-legacy: legacy keys had a 16-character name and a 32-character secret. */
 const LEGACY_KEY = /^[A-Za-z0-9]{16}$/;
 const LEGACY_SECRET = /^[A-Za-z0-9]{32}$/;
 
@@ -52,7 +52,7 @@ export function buildCdpJwt(credentials: CoinbaseAdvancedCredentials, request: E
 
 /**
  * Coinbase Advanced Trade with CDP keys, incl. US futures (CFM): a fresh ES256 or EdDSA JWT per
- * request (EXCHANGES.md §2.1). `key_permissions` proves the key and reads its scopes; the CFM
+ * request ([V] docs.cdp.coinbase.com/get-started/authentication/jwt-authentication). `key_permissions` proves the key and reads its scopes; the CFM
  * balance summary proves the futures account.
  */
 export const coinbaseAdvanced: ExchangeAdapter<CoinbaseAdvancedCredentials> = {
@@ -76,7 +76,7 @@ export const coinbaseAdvanced: ExchangeAdapter<CoinbaseAdvancedCredentials> = {
   // anything about a key. No sandbox, then: `sandbox: true` is refused rather than reported healthy.
   sandboxOrigin: null,
   allowList: [`GET ${TIME_PATH}`, `GET ${KEY_PERMISSIONS_PATH}`, `GET ${FUTURES_BALANCE_PATH}`],
-  // [U] The server's nbf/exp leeway is undocumented (EXCHANGES.md §6) and none was found reported.
+  // [U] The server's nbf/exp leeway is undocumented, and none was found reported.
   // Ahead: nbf = now and RFC 7519 leeway is optional, so assume no more than nbf's whole-second
   // truncation, 1 s. Behind: the JWT is dead once we trail by its 120 s lifetime, less up to 1 s that
   // truncating exp to whole seconds takes off.

@@ -4,7 +4,7 @@ import type { ExchangeAdapter } from './types';
 /**
  * Coinbase Exchange (ex-Pro): HMAC-SHA256 keyed with the base64-decoded secret over
  * `timestamp + METHOD + path(?query) + body`, base64 output; timestamps within 30 s of server time
- * (EXCHANGES.md §2.2). It has no separate futures product and no key-introspection endpoint, so the
+ * ([V] docs.cloud.coinbase.com/exchange/docs/authorization-and-authentication). It has no separate futures product and no key-introspection endpoint, so the
  * accounts read stands in for both.
  */
 export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
@@ -56,7 +56,7 @@ export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
     },
   ],
 
-  // Bodies from ccxt's exact-match table and community reports (EXCHANGES.md §1.3).
+  // Bodies from ccxt's exact-match table and community reports (each with its source in test/support/contracts/coinbase-exchange.ts).
   errors: [
     { body: /Invalid API Key/i, code: 'AUTH_INVALID_KEY' },
     { body: /invalid signature/i, code: 'AUTH_INVALID_SIGNATURE' },

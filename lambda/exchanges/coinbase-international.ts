@@ -4,7 +4,7 @@ import type { ExchangeAdapter } from './types';
 /**
  * Coinbase International Exchange (INTX, perpetual futures): HMAC-SHA256 over
  * `timestamp + METHOD + /api/v1/path + body` (query never signed, body only for non-GET), integer
- * seconds within 5 s of server time, base64 output (EXCHANGES.md §2.3). INTX has no public time
+ * seconds within 5 s of server time, base64 output ([V] docs.cdp.coinbase.com/api-reference/international-exchange-api/rest-api/authentication). INTX has no public time
  * endpoint and no key-introspection endpoint, so the clock comes from the `Date` header of the
  * portfolios read, which is also the futures read.
  */
@@ -66,7 +66,7 @@ export const coinbaseInternational: ExchangeAdapter<CoinbaseHmacCredentials> = {
     // [V] the INTX status table lists 401 "Invalid API Key"; the exact body text is [U].
     { body: /Invalid API Key/i, code: 'AUTH_INVALID_KEY' },
     // [U] bad-signature, bad-passphrase and expired-timestamp bodies are not documented for INTX;
-    // these are Coinbase Exchange's texts (same CB-ACCESS-* scheme, EXCHANGES.md §1.3).
+    // these are Coinbase Exchange's texts (same CB-ACCESS-* scheme; sources in test/support/contracts/coinbase-exchange.ts).
     { body: /invalid signature/i, code: 'AUTH_INVALID_SIGNATURE' },
     { body: /invalid passphrase/i, code: 'AUTH_INVALID_PASSPHRASE' },
     { body: /timestamp (?:has )?expired|request (?:has )?expired/i, code: 'CLOCK_SKEW_REJECTED' },

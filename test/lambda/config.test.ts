@@ -3,7 +3,7 @@ import { ConfigError } from '../../lambda/errors';
 import { EXCHANGE_IDS, PLANNED_EXCHANGE_IDS } from '../../lambda/exchanges/registry';
 import { configFor } from '../support/harness';
 
-/** The example document of DESIGN.md §4. */
+/** The README's example config. */
 const DESIGN_EXAMPLE = {
   schedule: 'rate(5 minutes)',
   alerts: {
@@ -42,7 +42,7 @@ function problemsOf(input: unknown, options: Parameters<typeof parseConfig>[1] =
 const withKey = (fields: Record<string, unknown>, root: Record<string, unknown> = {}) => ({ ...root, keys: [{ ...KEY, ...fields }] });
 
 describe('parseConfig', () => {
-  it('parses the DESIGN.md example with every default resolved', () => {
+  it('parses the README example with every default resolved', () => {
     const config = parseConfig(DESIGN_EXAMPLE);
     expect(config).toEqual({
       schedule: 'rate(5 minutes)',

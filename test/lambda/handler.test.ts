@@ -338,6 +338,7 @@ describe('handler bundle', () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((file) => /(^|\/)(test|lib)\//.test(file))).toEqual([]);
     expect(inputs.some((file) => file.endsWith('lambda/handler.ts'))).toBe(true);
-    expect(result.outputFiles[0]?.contents.byteLength).toBeLessThan(100_000);
+    // Ten adapters with their error tables and README guides come to about 130 KB minified; a ccxt checker is 6 MB.
+    expect(result.outputFiles[0]?.contents.byteLength).toBeLessThan(200_000);
   });
 });

@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildKeyHealthApp } from '../../bin/app';
 import type { KeyHealthStack } from '../../lib/key-health-stack';
-import { CDK_JSON_CONTEXT } from './stack-fixture';
+import { CDK_JSON_CONTEXT, TEST_CONFIG } from './stack-fixture';
 
 interface ValidationReport {
   pluginReports: Array<{
@@ -23,7 +23,7 @@ function nagFindings(context: Record<string, unknown>, addExtra?: (stack: Stack)
   try {
     const app = new App({
       outdir,
-      context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+      context: { ...CDK_JSON_CONTEXT, keyHealth: TEST_CONFIG, 'aws:cdk:bundling-stacks': [], ...context },
       builtinCloudFormationValidation: false,
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -9,7 +9,7 @@ import { CHECKER_NODE_MAJOR } from '../../lib/checker-bundling';
 import { CheckerFunction } from '../../lib/checker-function';
 import { CONFIG_FILE_NAME } from '../../lib/lambda-config';
 import { BUNDLE_CACHE_DIR, bundleChecker, coldImportMs } from '../../scripts/bundle-size';
-import { CDK_JSON_CONTEXT, exampleWith, resourcesOf, synth } from './stack-fixture';
+import { CDK_JSON_CONTEXT, exampleWith, resourcesOf, synth, TEST_CONFIG } from './stack-fixture';
 
 // A bundle larger than this has most likely swallowed the AWS SDK (~600 KB) or another heavy dependency.
 const BUNDLE_BUDGET_KB = 150;
@@ -25,7 +25,7 @@ describe('checker bundle', () => {
     mkdirSync(BUNDLE_CACHE_DIR, { recursive: true });
     const outdir = mkdtempSync(join(BUNDLE_CACHE_DIR, 'synth-'));
     cleanup.push(outdir);
-    const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT }, builtinCloudFormationValidation: false });
+    const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, keyHealth: TEST_CONFIG }, builtinCloudFormationValidation: false });
     buildKeyHealthApp(app);
     app.synth();
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));

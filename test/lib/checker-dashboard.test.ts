@@ -81,9 +81,9 @@ describe('CheckerDashboard', () => {
     expect(widgets[0]?.properties.markdown).toContain('**0** ok · **1** warning · **2** unknown · **3** critical');
   });
 
-  it('is one dashboard named by CloudFormation', () => {
+  it('is one dashboard, named after the stack so that alerts can link to it', () => {
     const dashboard = single(result.json, 'AWS::CloudWatch::Dashboard');
-    expect(dashboard.Properties).not.toHaveProperty('DashboardName');
+    expect(dashboard.Properties.DashboardName).toBe('KeyHealth-key-health');
     expect(dashboard.id).toBe(logicalId(result.stack.dashboard.dashboard));
   });
 

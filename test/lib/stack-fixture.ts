@@ -11,15 +11,27 @@ const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json')
 /** The context of cdk.json, which `new App()` does not read by itself. */
 export const CDK_JSON_CONTEXT: Readonly<Record<string, unknown>> = CDK_JSON.context;
 
-/** The example config in cdk.json (DESIGN.md §4). */
-export const EXAMPLE_CONFIG = CDK_JSON.context.keyHealth as Record<string, unknown>;
+/** The README's example config (examples/my-keys.json), with its example contacts. */
+export const EXAMPLE_CONFIG = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'my-keys.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
+
+/** A team's contacts: not example addresses, so the stack subscribes them (UK numbers 020 7946 0xxx are reserved for drama). */
+export const TEAM_ALERTS = { emails: ['oncall@trading-desk.net'], phones: ['+442079460958'], smsMinSeverity: 'critical' };
+
+/** The example config with a team's contacts: what most stack tests deploy. */
+export const TEST_CONFIG: Record<string, unknown> = { ...EXAMPLE_CONFIG, alerts: { ...(EXAMPLE_CONFIG.alerts as object), ...TEAM_ALERTS } };
 
 /**
- * An App like `cdk synth` builds from cdk.json, without bundling and CloudFormation validation
- * (seconds per synth; the real bundle has its own test).
+ * An App like `cdk synth -c keyHealthConfigFile=…` builds from cdk.json and {@link TEST_CONFIG}, without
+ * bundling and CloudFormation validation (seconds per synth; the real bundle has its own test).
  */
 export function testApp(context: Readonly<Record<string, unknown>> = {}): App {
-  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
+  return new App({
+    context: { ...CDK_JSON_CONTEXT, keyHealth: TEST_CONFIG, 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: false,
+  });
 }
 
 /** A synthesized stack with its template, from cdk.json's context with `context` on top. */
@@ -80,7 +92,7 @@ export function single(json: FlatTemplate, type: string): { id: string; Properti
   return found[0] as { id: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 }
 
-/** A config like the example with `patch` applied at the top level. */
+/** A config like {@link TEST_CONFIG} with `patch` applied at the top level. */
 export function exampleWith(patch: Record<string, unknown>): Record<string, unknown> {
-  return { ...structuredClone(EXAMPLE_CONFIG), ...patch };
+  return { ...structuredClone(TEST_CONFIG), ...patch };
 }

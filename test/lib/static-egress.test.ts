@@ -111,11 +111,11 @@ describe('StaticEgress', () => {
           Sid: 'ManageNetworkInterfaces',
           Effect: 'Allow',
           Action: [
+            'ec2:AssignPrivateIpAddresses',
             'ec2:CreateNetworkInterface',
+            'ec2:DeleteNetworkInterface',
             'ec2:DescribeNetworkInterfaces',
             'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
             'ec2:UnassignPrivateIpAddresses',
           ],
           Resource: '*',

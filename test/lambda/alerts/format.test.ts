@@ -162,7 +162,12 @@ describe('formatAlert', () => {
       latencyMs: 51,
     },
   );
-  const alert = formatAlert(decisionOf(result), { checkedAt: '2026-11-27T10:00:00.000Z', functionName: 'KeyHealth-Checker-abc123' });
+  const alert = formatAlert(decisionOf(result), {
+    checkedAt: '2026-11-27T10:00:00.000Z',
+    functionName: 'KeyHealth-Checker-abc123',
+    region: 'eu-west-1',
+    dashboardName: 'KeyHealth-key-health',
+  });
 
   it('carries the attributes subscriptions filter on, with each code once', () => {
     expect(alert).toMatchObject({
@@ -194,19 +199,23 @@ describe('formatAlert', () => {
     expect(alert.email).toContain('Checked at: 2026-11-27T10:00:00.000Z');
   });
 
-  it('says how to run the check by hand, locally and as a dry-run invocation', () => {
-    expect(alert.email).toContain('npm run key-health -- check --config FILE --only coinbase-futures');
+  it('says how to run the check by hand, locally and as a dry-run invocation of this very function, and links the dashboard', () => {
+    expect(alert.email).toContain('npm run key-health -- check --config my-keys.json --only coinbase-futures');
     expect(alert.email).toContain(
-      `aws lambda invoke --function-name KeyHealth-Checker-abc123 --cli-binary-format raw-in-base64-out --payload '{"keys":["coinbase-futures"],"dryRun":true}' report.json`,
+      `aws lambda invoke --region eu-west-1 --function-name KeyHealth-Checker-abc123 --cli-binary-format raw-in-base64-out --payload '{"keys":["coinbase-futures"],"dryRun":true}' report.json`,
+    );
+    expect(alert.email).toContain(
+      'Dashboard: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/KeyHealth-key-health',
     );
   });
 
-  it('says the clock was not measured and names a placeholder function without context', () => {
+  it('says the clock was not measured, and names no placeholder function without context', () => {
     const bare = formatAlert(
       decisionOf(resultOf('k1', [['SECRET_UNREADABLE', 'Cannot read the secret "k1": ResourceNotFoundException.']])),
     );
     expect(bare.email).toContain('Clock: offset not measured');
-    expect(bare.email).toContain('--function-name FUNCTION_NAME');
+    expect(bare.email).not.toContain('FUNCTION_NAME');
+    expect(bare.email).not.toContain('Dashboard:');
     expect(bare.email).not.toContain('Checked at');
     expect(bare.subject).toBe('[CRITICAL] k1: SECRET_UNREADABLE');
   });

@@ -37,7 +37,7 @@ describe('coinbase-exchange signing', () => {
     expect(oracle.url).toBe(`${coinbaseExchange.origin}/accounts`);
   });
 
-  // EXCHANGES.md §4.3 lists jl34R23C… for the all-zero secret, but ccxt 4.5.84 itself signs that
+  // A circulated table of ccxt outputs lists jl34R23C… for the all-zero secret, but ccxt 4.5.84 itself signs that
   // request as NZutq2HT…, so the table value is not used; the ccxt comparison above is the oracle.
   it('signs the all-zero secret exactly as ccxt 4.5.84 does', () => {
     const parsed = coinbaseExchange.parseCredentials({ apiKey: 'k', apiSecret: Buffer.alloc(32).toString('base64'), passphrase: 'p' });

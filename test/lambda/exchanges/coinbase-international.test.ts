@@ -85,7 +85,7 @@ describe('coinbase-international signing', () => {
     expect(getWithBody.headers['CB-ACCESS-SIGN']).toBe(get.headers['CB-ACCESS-SIGN']);
   });
 
-  // Pinned outputs. EXCHANGES.md §4.3 lists XyRlzH6p… for the all-zero secret, but ccxt 4.5.84 signs
+  // Pinned outputs. A circulated table of ccxt outputs lists XyRlzH6p… for the all-zero secret, but ccxt 4.5.84 signs
   // that request as Z5NMVZa4… (neither the decoded nor the raw-string key gives XyRlzH6p…), so the table
   // value is not used. The second vector is nautilus_trader's INTX credential test [E], an independent
   // implementation that also decodes the secret.

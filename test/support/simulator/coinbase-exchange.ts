@@ -5,7 +5,7 @@ import type { SimulatedExchange } from './simulated-exchange';
 /**
  * Coinbase Exchange as the tests see it: checks the key, the passphrase, the 30-second timestamp
  * window and the HMAC (base64-decoded secret over `ts + METHOD + path?query + body`) in the order
- * the exchange reports them, with the bodies of EXCHANGES.md §1.3.
+ * the exchange reports them, with the bodies seen from the exchange (sources in test/support/contracts/coinbase-exchange.ts).
  */
 export const coinbaseExchangeHandler: ExchangeHandler = (request, keys) => {
   if (request.method === 'GET' && request.path === '/time') {
