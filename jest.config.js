@@ -1,3 +1,7 @@
+// The AWS SDK warns on Node 20 that later SDK releases need Node 22; the pinned versions work, so tests stay
+// quiet. Set here, in jest's own process, so that test workers and every process they start inherit it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -10,6 +14,4 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@noble/|@scure/)'],
   testTimeout: 20000,
-  // The AWS SDK warns on Node 20 that later SDK releases need Node 22; the pinned versions work, so tests stay quiet.
-  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
 };
