@@ -70,8 +70,11 @@ const BALANCE_PROBE: Probe = {
   tells: 'the USDⓈ-M futures wallet',
   request: { method: 'GET', path: BALANCE_PATH },
   // [V] "Futures Account Balance V3": a list of `{accountAlias, asset, balance, crossWalletBalance, …}`, amounts as strings.
+  // [U] The docs do not say the list is never empty; the example lists the wallet's assets. An empty list
+  // shows no wallet and is what a proxy's bare 200 looks like, so it is refused (at worst an unknown, never a false ok).
   read(body) {
     if (!Array.isArray(body)) throw new Error('expected a list of balances');
+    if (body.length === 0) throw new Error('the list of balances is empty');
     body.forEach((entry: unknown, index) => {
       const fields = entry as Record<string, unknown> | null;
       if (typeof fields?.asset !== 'string') throw new Error(`field "[${index}].asset" is not a string`);

@@ -48,8 +48,17 @@ export const coinbaseExchange: ExchangeAdapter<CoinbaseHmacCredentials> = {
       purpose: 'account',
       tells: 'the key works and may view',
       request: { method: 'GET', path: '/accounts' },
+      // [V] exchange-spec.yaml: 200 is an array of apiAccount (`id`, `currency`, `balance`, …). [U] That a
+      // profile always holds accounts is not stated; an empty list is refused all the same, since it shows
+      // nothing of the profile and is what a proxy's bare 200 looks like (at worst an unknown, never a false ok).
       read(body) {
         if (!Array.isArray(body)) throw new Error('expected a list of accounts');
+        if (body.length === 0) throw new Error('the list of accounts is empty');
+        body.forEach((entry: unknown, index) => {
+          const account = entry as Record<string, unknown> | null;
+          if (typeof account?.id !== 'string') throw new Error(`field "[${index}].id" is not a string`);
+          if (typeof account.currency !== 'string') throw new Error(`field "[${index}].currency" is not a string`);
+        });
         return { permissions: { view: true, futures: true } };
       },
       deniedMeans: { view: false, futures: false },

@@ -47,10 +47,15 @@ export const coinbaseInternational: ExchangeAdapter<CoinbaseHmacCredentials> = {
       purpose: 'futures',
       tells: 'the key works and may view the perpetuals account',
       request: { method: 'GET', path: '/api/v1/portfolios' },
-      // [V] OpenAPI spec: 200 is an array of Portfolio_v1 objects.
+      // [V] OpenAPI spec: 200 is an array of Portfolio_v1 objects, each with its `portfolio_id`; [E]
+      // nautilus_trader's CoinbaseIntxPortfolio: `is_default` marks "the account default portfolio", so an
+      // account lists at least one, and an empty list is not an INTX answer.
       read(body) {
         if (!Array.isArray(body)) throw new Error('expected a list of portfolios');
+        if (body.length === 0) throw new Error('the list of portfolios is empty');
         if (body.some((p) => typeof p !== 'object' || p === null)) throw new Error('a portfolio entry is not an object');
+        if (body.some((p) => typeof (p as { portfolio_id?: unknown }).portfolio_id !== 'string'))
+          throw new Error('field "portfolio_id" of a portfolio is not a string');
         return { permissions: { view: true, futures: true } };
       },
       // INTX is futures only: a key that may not read its portfolios can read neither the account nor the futures.

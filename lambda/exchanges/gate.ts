@@ -192,6 +192,9 @@ const FUTURES_PROBE: Probe = {
   deniedMeans: { futures: false },
 };
 
+/** Fields of an account detail ([V] docs example) of which a real answer carries at least one. */
+const DETAIL_FIELDS = ['user_id', 'ip_whitelist', 'key'];
+
 const DETAIL_PROBE: Probe = {
   label: 'account detail',
   purpose: 'introspection',
@@ -204,6 +207,9 @@ const DETAIL_PROBE: Probe = {
     const detail = readObject(body, 'expected an account detail object');
     const allowList = readStringList(detail, 'ip_whitelist');
     const pairs = readStringList(detail, 'currency_pairs');
+    // Every field is optional in the SDK model, but an object with none of these describes no account.
+    if (!DETAIL_FIELDS.some((field) => field in detail))
+      throw new Error(`expected an account detail (none of ${DETAIL_FIELDS.join(', ')})`);
     const notes: string[] = [];
     if (allowList === null) notes.push('Gate’s account detail did not include the key’s IP allow-list (ip_whitelist).');
     else if (allowList.length > 0) notes.push(`Gate accepts this key only from ${allowList.join(', ')}.`);
@@ -316,6 +322,9 @@ function readMainKeys(body: unknown, { nowMs }: ReadContext): ProbeReading {
  */
 function readKeyInfo(value: unknown, prefix: string): KeyInfo {
   const info = readObject(value, prefix ? `field "${prefix.slice(0, -1)}" is not an object` : 'expected a key object or a list of keys');
+  // [V] every AccountKeyInfo field is optional in the SDKs, but an entry with none of these describes no key.
+  if (!KEY_INFO_FIELDS.some((field) => field in info))
+    throw new Error(`${prefix ? `field "${prefix.slice(0, -1)}"` : 'the answer'} describes no key (none of ${KEY_INFO_FIELDS.join(', ')})`);
   let trade: boolean | null = null;
   let transfer: boolean | null = null;
   if (info.perms !== undefined && info.perms !== null) {
@@ -346,6 +355,9 @@ function readKeyInfo(value: unknown, prefix: string): KeyInfo {
     lastAccessMs: readTime(info, 'last_access', prefix),
   };
 }
+
+/** Fields of an AccountKeyInfo that name a key ([V] the SDK model and the docs' example list). */
+const KEY_INFO_FIELDS = ['key', 'state', 'perms'];
 
 /** [V] The schema says string, the docs' example shows Unix seconds as a number (`1753030929`): both are read. */
 function readTime(info: Record<string, unknown>, field: string, prefix: string): number | null {

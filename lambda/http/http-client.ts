@@ -47,11 +47,53 @@ export interface SendOptions {
 
 const RETRYABLE_STATUS = new Set([408, 418, 429, 500, 502, 503, 504]);
 
+/** The exchange answered with a body longer than any answer of its API; the rest was not read. */
+export class AnswerTooLargeError extends KeyHealthError {
+  override readonly name = 'AnswerTooLargeError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `${method} ${path} was answered HTTP ${status} with a body cut at ${limitBytes} bytes, longer than any answer of the API (endless or not meant for this request); the rest was not read`,
+      { finding: 'UNEXPECTED_RESPONSE' },
+    );
+  }
+}
+
+/** The exchange answered with a redirect, which is never followed; names the host it pointed to, never its path or query. */
+export class RedirectRefusedError extends KeyHealthError {
+  override readonly name = 'RedirectRefusedError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    /** The host (and port) the Location names; `null` when there is none, it is not a URL, or it is withheld. */
+    readonly targetHost: string | null,
+    /** The host quotes part of the request (a signature, a key) back, so it is not shown. */
+    withheld = false,
+  ) {
+    const where = withheld
+      ? 'to a host named after the request itself (not shown)'
+      : targetHost === null
+        ? 'with no usable Location'
+        : `to ${targetHost}`;
+    super(
+      `${method} ${path} was answered HTTP ${status}, a redirect ${where}; a signed request is never sent on to another address, so nothing went there. If the exchange moved its API, set the key's baseUrl to the new host`,
+      { finding: 'UNEXPECTED_RESPONSE' },
+    );
+  }
+}
+
 /**
- * Sends an idempotent read with a timeout per attempt, retrying transient failures with
- * exponential backoff or the server's `Retry-After`, never past the deadline. Returns the last
- * answer (whatever its status); throws {@link RequestTimeoutError}, {@link NetworkError} or
- * {@link DeadlineExceededError} when no answer came.
+ * Sends an idempotent read with a timeout per attempt (covering the whole answer, body included),
+ * retrying transient failures with exponential backoff or the server's `Retry-After`, never past
+ * the deadline. Returns the last answer (whatever its status); throws {@link RequestTimeoutError},
+ * {@link NetworkError} or {@link DeadlineExceededError} when no answer came, and at once, without
+ * retrying, {@link RedirectRefusedError} for a redirect (never followed) and {@link AnswerTooLargeError}
+ * from a transport that cut an endless body.
  */
 export async function sendRequest(transport: Transport, clock: Clock, options: SendOptions): Promise<HttpResponse> {
   for (let attempt = 1; ; attempt++) {
@@ -69,6 +111,11 @@ export async function sendRequest(transport: Transport, clock: Clock, options: S
       if (!canRetry || !(error instanceof KeyHealthError && error.retryable)) throw error;
       if (!(await pause(clock, options, backoff(options, attempt)))) throw error;
       continue;
+    }
+    if (answer.status >= 300 && answer.status < 400) {
+      const host = hostOf(answer.headers.location, request.url);
+      const withheld = host !== null && quotesRequest(host, request);
+      throw new RedirectRefusedError(request.method, extractPath(request.url), answer.status, withheld ? null : host, withheld);
     }
     const response: HttpResponse = { ...answer, sentAtMs, receivedAtMs: clock.now(), attempts: attempt };
     if (!canRetry || !RETRYABLE_STATUS.has(response.status)) return response;
@@ -94,6 +141,8 @@ async function sendOnce(transport: Transport, request: HttpRequest, timeoutMs: n
     return await Promise.race([transport(request, controller.signal), expired]);
   } catch (error) {
     if (timedOut) throw new RequestTimeoutError(request.method, extractPath(request.url), timeoutMs);
+    // The transport's own verdict on an answer (a body cut at the size limit) is passed on as it is.
+    if (error instanceof KeyHealthError) throw error;
     throw new NetworkError(request.method, extractPath(request.url), networkDetail(error), { cause: error });
   } finally {
     clearTimeout(timer);
@@ -117,6 +166,31 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** The host a `Location` points to, resolved against the request's URL; `null` when absent or unreadable. */
+function hostOf(location: string | undefined, base: string): string | null {
+  if (location === undefined || location.trim() === '') return null;
+  try {
+    return new URL(location.trim(), base).host || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Piece length for {@link quotesRequest}: shorter runs of a signature's characters occur in ordinary host names. */
+const QUOTE_PIECE_CHARS = 12;
+
+/**
+ * Whether `host` carries a piece of what the request sent (a header value, a query value, the body),
+ * compared in lower case as host names are: a hostile redirect may name a host after the signature.
+ */
+function quotesRequest(host: string, request: HttpRequest): boolean {
+  const sent = [...Object.values(request.headers), ...new URL(request.url).searchParams.values(), request.body ?? ''];
+  const lower = host.toLowerCase();
+  for (const value of sent.map((v) => v.toLowerCase()))
+    for (let i = 0; i + QUOTE_PIECE_CHARS <= value.length; i++) if (lower.includes(value.slice(i, i + QUOTE_PIECE_CHARS))) return true;
+  return false;
 }
 
 function describe(request: HttpRequest): string {

@@ -64,6 +64,27 @@ export interface AdapterContract {
 }
 
 const T_MS = 1_700_000_000_123;
+/**
+ * JSON a 200 may carry that no read of any adapter documents: bare values and the success envelopes
+ * of the exchanges with nothing inside. An adapter that takes one for a healthy answer is fooled by
+ * any proxy or captive portal that answers 200.
+ */
+const NEUTRAL_BODIES = [
+  '{}',
+  '[]',
+  'null',
+  '{"ok":true}',
+  '{"success":true}',
+  '{"data":[]}',
+  '{"data":{}}',
+  '{"result":{}}',
+  '{"code":"0","msg":"","data":[]}',
+  '{"retCode":0,"retMsg":"OK","result":{}}',
+  '{"result":"success"}',
+  '{"jsonrpc":"2.0","result":{}}',
+];
+/** How far past its deadline a run may end: scheduling on a busy machine, not a wait of ours. */
+const DEADLINE_GRACE_MS = 800;
 const PLAIN_HEADERS = new Set(['accept', 'user-agent', 'host', 'connection', 'content-type', 'content-length', 'x-auth-version']);
 /** A signed timestamp (epoch ms, or ISO like OKX's) is public, and may equal a time the report shows. */
 const TIMESTAMP = /^\d+$|^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
@@ -82,48 +103,79 @@ export function describeAdapterContract(contract: AdapterContract): void {
   const { adapter } = contract;
   describe(`${adapter.id} adapter contract`, () => {
     let sim: Simulator;
+    /** A second exchange of the same kind, on its own port: a redirect's target, and the healthy exchange beside a broken one. */
+    let other: Simulator;
     const secrets = new MemorySecrets();
     let counter = 0;
 
     beforeAll(async () => {
       sim = await startSimulator(contract.simulator.handler);
+      other = await startSimulator(contract.simulator.handler);
     });
-    afterAll(() => sim.close());
+    afterAll(async () => {
+      await sim.close();
+      await other.close();
+    });
     beforeEach(() => {
-      sim.reset();
-      sim.skewMs = 0;
+      for (const each of [sim, other]) {
+        each.reset();
+        each.skewMs = 0;
+      }
     });
 
-    /** Registers a fresh key with the simulator (unless `known` is false) and stores `secret` for it. */
-    function prepare(options: { known?: boolean; secret?: (own: SecretFields) => Record<string, unknown> } = {}) {
+    /**
+     * Registers a fresh key with the simulator (unless `known` is false; with `other` too when `alsoOther`)
+     * and stores `secret` for it.
+     */
+    function prepare(options: { known?: boolean; alsoOther?: boolean; secret?: (own: SecretFields) => Record<string, unknown> } = {}) {
       const name = `k${++counter}`;
       const { simKey, secret } = contract.simulator.makeKey(name);
       if (options.known !== false) sim.keys.set(simKey.apiKey, simKey);
+      if (options.alsoOther) other.keys.set(simKey.apiKey, simKey);
       const stored = options.secret ? options.secret(secret) : secret;
       secrets.set(name, stored);
       return { name, secret, stored };
     }
 
+    /** Checks the keys in one run, each on its own exchange (`sim` unless given). */
+    async function checkAll(
+      keys: readonly { name: string; on?: Simulator; timeoutMs?: number }[],
+      more: { retries?: number; deadlineMs?: number } = {},
+    ): Promise<Report> {
+      const config = parseConfig({
+        keys: keys.map((key) => ({
+          name: key.name,
+          exchange: adapter.id,
+          secretId: key.name,
+          baseUrl: (key.on ?? sim).origin,
+          ...(contract.simulator.expect && { expect: contract.simulator.expect }),
+          ...(key.timeoutMs && { timeoutMs: key.timeoutMs }),
+        })),
+      });
+      return runAgainst(config, secrets, { retries: more.retries ?? 1, ...(more.deadlineMs && { deadlineMs: more.deadlineMs }) });
+    }
+
     async function check(
       name: string,
-      more: { timeoutMs?: number; retries?: number } = {},
+      more: { timeoutMs?: number; retries?: number; deadlineMs?: number } = {},
     ): Promise<{ report: Report; result: KeyResult }> {
-      const config = parseConfig({
-        keys: [
-          {
-            name,
-            exchange: adapter.id,
-            secretId: name,
-            baseUrl: sim.origin,
-            ...(contract.simulator.expect && { expect: contract.simulator.expect }),
-            ...(more.timeoutMs && { timeoutMs: more.timeoutMs }),
-          },
-        ],
-      });
-      const report = await runAgainst(config, secrets, { retries: more.retries ?? 1 });
+      const report = await checkAll([{ name, ...(more.timeoutMs && { timeoutMs: more.timeoutMs }) }], more);
       const [result] = report.results;
       if (!result) throw new Error('no result');
       return { report, result };
+    }
+
+    /** The status and codes of a healthy key of this exchange (Kraken Futures' keys carry a dated finding). */
+    function healthy(): [string, FindingCode[]] {
+      const standing = contract.simulator.standingCodes?.(Date.now()) ?? [];
+      return [standing.length === 0 ? 'ok' : worstStatus(standing.map((code) => FINDING_CODES[code].severity)), [...standing]];
+    }
+
+    /** Times `work` on the wall clock. */
+    async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+      const startedAt = Date.now();
+      const value = await work();
+      return [value, Date.now() - startedAt];
     }
 
     const allProbes = () => [...adapter.probes({ futures: true, sandbox: false }), ...adapter.probes({ futures: false, sandbox: false })];
@@ -279,6 +331,124 @@ export function describeAdapterContract(contract: AdapterContract): void {
       const { result } = await check(name, { timeoutMs: 300, retries: 0 });
       expect(result.findings.map((f) => f.code)).toEqual([code]);
       expect(result.findings[0]?.message).not.toMatch(/<[a-z!]/i);
+    });
+
+    it.each<[string, Misbehaviour, RegExp]>([
+      ['its headers', MISBEHAVIOURS.cutAfterHeaders, /closed after 0 bytes of the HTTP \d{3} answer/],
+      ['half of its body', MISBEHAVIOURS.cutMidBody, /closed after [1-9]\d* bytes of the HTTP \d{3} answer/],
+    ])('reports a connection closed after %s as EXCHANGE_UNAVAILABLE, never the part that came', async (_label, misbehaviour, words) => {
+      const { name } = prepare();
+      sim.misbehave('', misbehaviour);
+      const { result } = await check(name, { timeoutMs: 2000, retries: 0 });
+      expect([result.status, result.findings.map((f) => f.code)]).toEqual(['unknown', ['EXCHANGE_UNAVAILABLE']]);
+      expect(result.findings[0]?.message).toMatch(words);
+    });
+
+    it('times out a body that trickles a byte at a time: the timeout covers the whole answer, not its headers', async () => {
+      const { name } = prepare();
+      // The healthy answer, headers at once and a byte every 50 ms: whole, it would take seconds and pass.
+      sim.misbehave('', MISBEHAVIOURS.trickle);
+      const [{ result }, elapsedMs] = await timed(() => check(name, { timeoutMs: 150, retries: 0 }));
+      expect(result.findings.map((f) => f.code)).toEqual(['EXCHANGE_UNAVAILABLE']);
+      expect(result.findings[0]?.message).toContain('timed out after 150 ms');
+      expect(elapsedMs).toBeLessThan(150 + DEADLINE_GRACE_MS);
+    });
+
+    it('cuts a body that never ends at a bounded size, at once, and says so', async () => {
+      const { name } = prepare();
+      sim.misbehave('', MISBEHAVIOURS.endless);
+      // A long timeout and retries allowed: the cut, not the timeout, must end each read, and it is not retried.
+      const [{ result }, elapsedMs] = await timed(() => check(name, { timeoutMs: 20_000, retries: 2 }));
+      expect([result.status, result.findings.map((f) => f.code)]).toEqual(['unknown', ['UNEXPECTED_RESPONSE']]);
+      expect(result.findings[0]?.message).toMatch(/answered HTTP 200 with a body cut at 1000000 bytes/);
+      expect(elapsedMs).toBeLessThan(5000);
+      const sent = sim.seen.map((request) => `${request.method} ${request.path}`);
+      expect(sent).toEqual([...new Set(sent)]);
+    });
+
+    it.each([301, 302, 303, 307, 308])(
+      'never follows a %d redirect: nothing reaches the other host, and the finding names only that host',
+      async (status) => {
+        // The target knows the key too: had the redirect been followed, the key would look healthy.
+        const { name } = prepare({ alsoOther: true });
+        const target = new URL(other.origin).host;
+        sim.misbehave('', { kind: 'status', status, headers: { location: `${other.origin}/collect?token=abc123` }, body: '' });
+        const { result } = await check(name, { retries: 2 });
+        expect(other.seen).toEqual([]);
+        expect([result.status, result.findings.map((f) => f.code)]).toEqual(['unknown', ['UNEXPECTED_RESPONSE']]);
+        expect(result.findings[0]?.message).toContain(`HTTP ${status}, a redirect to ${target};`);
+        expect(result.findings[0]?.message).not.toMatch(/collect|token|abc123/);
+        const sent = sim.seen.map((request) => `${request.method} ${request.path}`);
+        expect(sent).toEqual([...new Set(sent)]);
+      },
+    );
+
+    it('reports a 429 whose Retry-After is an hour away as RATE_LIMITED at once, without waiting or retrying', async () => {
+      const { name } = prepare();
+      sim.misbehave('', MISBEHAVIOURS.rateLimitedForAnHour);
+      const [{ result }, elapsedMs] = await timed(() => check(name, { retries: 2 }));
+      expect(result.findings.map((f) => f.code)).toEqual(['RATE_LIMITED']);
+      expect(result.findings[0]?.message).toContain('Retry-After: 3600');
+      expect(elapsedMs).toBeLessThan(1000);
+      const sent = sim.seen.map((request) => `${request.method} ${request.path}`);
+      expect(sent).toEqual([...new Set(sent)]);
+    });
+
+    it('does not wait for a Retry-After that ends past the run deadline, even one it would otherwise honour', async () => {
+      const { name } = prepare();
+      // 4 s is under the 5 s the retry policy waits for, but past the 2 s deadline.
+      sim.misbehave('', { ...MISBEHAVIOURS.rateLimitedForAnHour, headers: { 'retry-after': '4' } });
+      const [{ result }, elapsedMs] = await timed(() => check(name, { retries: 2, deadlineMs: 2000 }));
+      expect(result.findings.map((f) => f.code)).toEqual(['RATE_LIMITED']);
+      expect(elapsedMs).toBeLessThan(1000);
+    });
+
+    it.each(NEUTRAL_BODIES)('never reports a key ok from a 200 with %s for every request', async (body) => {
+      const { name } = prepare();
+      sim.misbehave('', { kind: 'status', status: 200, body });
+      const { result } = await check(name, { retries: 0 });
+      expect(result.status).not.toBe('ok');
+      expect(result.findings.map((f) => f.code)).toContain('UNEXPECTED_RESPONSE');
+    });
+
+    it('refuses a 200 with a neutral body on every probe on its own, the other reads answering as the exchange does', async () => {
+      const paths = [...new Set(allProbes().map((probe) => probe.request.path))];
+      for (const path of paths)
+        for (const body of NEUTRAL_BODIES) {
+          const { name } = prepare();
+          sim.reset();
+          sim.misbehave(path, { kind: 'status', status: 200, body }, Number.POSITIVE_INFINITY);
+          const { result } = await check(name, { retries: 0 });
+          const refused = result.findings.find((f) => f.code === 'UNEXPECTED_RESPONSE');
+          expect([path, body, result.status, refused?.message.includes(path)]).toEqual([path, body, 'unknown', true]);
+        }
+    });
+
+    it("does not let one exchange's failure touch another key's check in the same run", async () => {
+      const broken = prepare();
+      const fine = prepare({ known: false, alsoOther: true });
+      sim.misbehave('', MISBEHAVIOURS.hang);
+      const report = await checkAll(
+        [
+          { name: broken.name, timeoutMs: 100 },
+          { name: fine.name, on: other },
+        ],
+        { retries: 0 },
+      );
+      const [brokenResult, fineResult] = report.results;
+      expect(brokenResult?.findings.map((f) => f.code)).toEqual(['EXCHANGE_UNAVAILABLE']);
+      expect([fineResult?.status, fineResult?.findings.map((f) => f.code)]).toEqual(healthy());
+      expect(fineResult?.clock.offsetMs).not.toBeNull();
+      expect(other.seen.length).toBeGreaterThan(0);
+    });
+
+    it('ends the run within its deadline when the exchange hangs, whatever the per-request timeout', async () => {
+      const { name } = prepare();
+      sim.misbehave('', MISBEHAVIOURS.hang);
+      const deadlineMs = 200;
+      const [{ result }, elapsedMs] = await timed(() => check(name, { timeoutMs: 30_000, retries: 2, deadlineMs }));
+      expect(result.findings.map((f) => f.code)).toEqual(['EXCHANGE_UNAVAILABLE']);
+      expect(elapsedMs).toBeLessThan(deadlineMs + DEADLINE_GRACE_MS);
     });
   });
 }

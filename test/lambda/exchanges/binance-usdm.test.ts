@@ -275,7 +275,9 @@ describe('binance-usdm answers', () => {
   });
 
   it('reads a list of balances as a futures wallet the key may view, and refuses another shape', () => {
-    expect(BALANCE.read([], { nowMs: T_MS })).toEqual({ permissions: { view: true, futures: true } });
+    const wallet = [{ asset: 'USDT', balance: '0.00000000' }];
+    expect(BALANCE.read(wallet, { nowMs: T_MS })).toEqual({ permissions: { view: true, futures: true } });
+    expect(() => BALANCE.read([], { nowMs: T_MS })).toThrow('the list of balances is empty');
     expect(() => BALANCE.read({ asset: 'USDT' }, { nowMs: T_MS })).toThrow('expected a list of balances');
     expect(() => BALANCE.read([{ asset: 'USDT', balance: 1 }], { nowMs: T_MS })).toThrow('field "[0].balance" is not a string');
   });

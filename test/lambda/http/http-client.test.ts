@@ -1,10 +1,12 @@
 import type { Clock } from '../../../lambda/clock';
 import { DeadlineExceededError, NetworkError, RequestTimeoutError } from '../../../lambda/errors';
 import {
+  AnswerTooLargeError,
   assertSecureUrl,
   extractPath,
   type HttpRequest,
   parseRetryAfter,
+  RedirectRefusedError,
   type SendOptions,
   sendRequest,
   type Transport,
@@ -14,7 +16,7 @@ import { nodeTransport } from '../../../lambda/http/node-transport';
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
 const URL_WITH_SIGNATURE = 'https://api.example.com/api/v3/account?timestamp=1&signature=deadbeefcafe';
 
-type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'network-error' | 'hang' | 'ignore-abort';
+type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'network-error' | 'hang' | 'ignore-abort' | 'too-large';
 
 /** A fake clock, a sleep that only records and advances it, and a transport that plays `answers` in turn. */
 function fakeRuntime(answers: Answer[], latencyMs = 5) {
@@ -31,6 +33,7 @@ function fakeRuntime(answers: Answer[], latencyMs = 5) {
     if (answer === 'hang')
       return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     if (answer === 'ignore-abort') return new Promise(() => {});
+    if (answer === 'too-large') return Promise.reject(new AnswerTooLargeError(request.method, extractPath(request.url), 200, 1000));
     return Promise.resolve({ status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? '{}' });
   };
   const clock: Clock = {
@@ -219,6 +222,54 @@ describe('sendRequest', () => {
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect((error as Error).message).toBe('Run deadline reached before sending GET /api/v3/account');
     expect(state.requests).toEqual([]);
+  });
+
+  it('returns a 429 at once when its Retry-After ends past the deadline, even one short enough to wait for', async () => {
+    const { runtime, state } = fakeRuntime([{ status: 429, headers: { 'retry-after': '3' } }, { status: 200 }]);
+    const response = await sendRequest(runtime.transport, runtime.clock, options({ deadlineAtMs: T0 + 2000 }).opts);
+    expect([response.status, response.attempts, state.waits]).toEqual([429, 1, []]);
+  });
+
+  it.each([301, 302, 303, 307, 308])('refuses a %d redirect without following or retrying it, naming only the host', async (status) => {
+    const { runtime, state } = fakeRuntime([
+      { status, headers: { location: 'https://collector.example.net:8443/steal?signature=abc' } },
+      { status: 200 },
+    ]);
+    const error = await sendRequest(runtime.transport, runtime.clock, options().opts).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedirectRefusedError);
+    expect((error as Error).message).toBe(
+      `GET /api/v3/account was answered HTTP ${status}, a redirect to collector.example.net:8443; a signed request is never sent on to another address, so nothing went there. If the exchange moved its API, set the key's baseUrl to the new host`,
+    );
+    expect((error as RedirectRefusedError).finding).toBe('UNEXPECTED_RESPONSE');
+    expect(state.requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['a relative Location', '/elsewhere?signature=abc', 'api.example.com'],
+    ['no Location', undefined, null],
+    ['a Location that is not a URL', 'http://[not-a-host', null],
+  ])('names the host of a redirect with %s as %j', async (_label, location, host) => {
+    const { runtime } = fakeRuntime([{ status: 302, headers: location === undefined ? {} : { location } }]);
+    const error = await sendRequest(runtime.transport, runtime.clock, options().opts).catch((e: unknown) => e);
+    expect((error as RedirectRefusedError).targetHost).toBe(host);
+    expect((error as Error).message).not.toContain('signature');
+  });
+
+  it('withholds a redirect host that is named after what the request sent', async () => {
+    // The signature of URL_WITH_SIGNATURE, upper-cased as a host name may carry it (hosts compare in lower case).
+    const { runtime } = fakeRuntime([{ status: 302, headers: { location: 'https://x-DEADBEEFCAFE.collector.example.net/' } }]);
+    const error = await sendRequest(runtime.transport, runtime.clock, options().opts).catch((e: unknown) => e);
+    expect((error as RedirectRefusedError).targetHost).toBeNull();
+    expect((error as Error).message).toContain('a redirect to a host named after the request itself (not shown)');
+    expect((error as Error).message.toLowerCase()).not.toContain('deadbeefcafe');
+  });
+
+  it('passes on a body cut by the transport as it is, without retrying it', async () => {
+    const { runtime, state } = fakeRuntime(['too-large', { status: 200 }]);
+    const error = await sendRequest(runtime.transport, runtime.clock, options().opts).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AnswerTooLargeError);
+    expect((error as AnswerTooLargeError).finding).toBe('UNEXPECTED_RESPONSE');
+    expect(state.requests).toHaveLength(1);
   });
 
   it('does not retry when retries is 0', async () => {

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { generate as generateCertificate } from 'selfsigned';
 
 /** A key the simulated exchange knows, with what it may do and how it is broken. */
 export interface SimKey {
@@ -54,7 +56,16 @@ export type Misbehaviour =
   /** The connection is dropped before any answer (ECONNRESET on our side). */
   | { kind: 'reset' }
   /** A 400 whose body quotes the request's headers and body back, as some exchanges' error pages do. */
-  | { kind: 'echo' };
+  | { kind: 'echo' }
+  /**
+   * The exchange's own answer announced in full (status, headers, Content-Length), then the connection
+   * closed after the headers or after half of the body.
+   */
+  | { kind: 'cut'; after: 'headers' | 'half-body' }
+  /** The exchange's own answer, its headers at once and its body one byte every `intervalMs`. */
+  | { kind: 'trickle'; intervalMs: number }
+  /** A 200 whose JSON body never ends, written as fast as the client reads it, until the client closes the connection. */
+  | { kind: 'endless' };
 
 /** Ready-made misbehaviours with the bodies real exchanges and their CDNs send. */
 export const MISBEHAVIOURS = {
@@ -80,6 +91,16 @@ export const MISBEHAVIOURS = {
   malformedJson: { kind: 'malformed-json' },
   connectionReset: { kind: 'reset' },
   echo: { kind: 'echo' },
+  cutAfterHeaders: { kind: 'cut', after: 'headers' },
+  cutMidBody: { kind: 'cut', after: 'half-body' },
+  trickle: { kind: 'trickle', intervalMs: 50 },
+  endless: { kind: 'endless' },
+  rateLimitedForAnHour: {
+    kind: 'status',
+    status: 429,
+    headers: { 'content-type': 'application/json', 'retry-after': '3600' },
+    body: '{"message":"Too many requests"}',
+  },
 } as const satisfies Record<string, Misbehaviour>;
 
 interface Trouble {
@@ -104,11 +125,15 @@ export interface SimulatorOptions {
   /** The exchange's clock minus ours, ms (positive: the exchange is ahead of us). @default 0 */
   skewMs?: number;
   keys?: SimKey[];
+  /** Serve HTTPS with a certificate made at start for 127.0.0.1 and localhost ({@link Simulator.ca}); clients must trust it explicitly. @default false */
+  tls?: boolean;
 }
 
 /** A running simulated exchange on 127.0.0.1 and an ephemeral port. */
 export interface Simulator {
   readonly origin: string;
+  /** The certificate (PEM) to trust when the simulator serves HTTPS; `undefined` over plain HTTP. */
+  readonly ca: string | undefined;
   readonly keys: Map<string, SimKey>;
   readonly seen: SeenRequest[];
   latencyMs: number;
@@ -128,9 +153,11 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
   const sockets = new Set<Socket>();
   const state = { latencyMs: options.latencyMs ?? 0, skewMs: options.skewMs ?? 0 };
 
-  const server: Server = createServer((req, res) => {
+  const certificate = options.tls ? await makeLoopbackCertificate() : undefined;
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void collectBody(req).then((body) => answer(req, res, body));
-  });
+  };
+  const server: Server | HttpsServer = certificate ? createHttpsServer(certificate, listener) : createServer(listener);
   server.keepAliveTimeout = 2000;
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -146,6 +173,10 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
     if (trouble?.misbehaviour.kind === 'hang') return;
     if (trouble?.misbehaviour.kind === 'reset') {
       req.socket.destroy();
+      return;
+    }
+    if (trouble?.misbehaviour.kind === 'endless') {
+      streamEndlessly(res);
       return;
     }
     const respond = () => {
@@ -171,8 +202,12 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
         'content-type': 'application/json',
         date: new Date(serverNowMs).toUTCString(),
         ...out.headers,
+        // A cut answer announces its full length, so the client can tell that it ended early.
+        ...(trouble?.misbehaviour.kind === 'cut' && { 'content-length': String(Buffer.byteLength(out.body)) }),
       });
-      res.end(out.body);
+      if (trouble?.misbehaviour.kind === 'cut') cutShort(req, res, out.body, trouble.misbehaviour.after);
+      else if (trouble?.misbehaviour.kind === 'trickle') trickle(res, out.body, trouble.misbehaviour.intervalMs);
+      else res.end(out.body);
     };
     if (state.latencyMs > 0) setTimeout(respond, state.latencyMs);
     else respond();
@@ -181,7 +216,8 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${certificate ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ca: certificate?.cert,
     keys,
     seen,
     get latencyMs() {
@@ -208,6 +244,79 @@ export async function startSimulator(handler: ExchangeHandler, options: Simulato
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Sends the headers (and half of `body`), then closes the connection once they are on the wire. */
+function cutShort(req: IncomingMessage, res: ServerResponse, body: string, after: 'headers' | 'half-body'): void {
+  const close = () => req.socket.destroy();
+  if (after === 'half-body') {
+    const bytes = Buffer.from(body);
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), close);
+    return;
+  }
+  res.flushHeaders();
+  // Socket writes complete in order: this one's callback runs once the headers have gone out.
+  req.socket.write('', close);
+}
+
+/** Sends `body` one byte every `intervalMs`, stopping when the client goes away. */
+function trickle(res: ServerResponse, body: string, intervalMs: number): void {
+  const bytes = Buffer.from(body);
+  let sent = 0;
+  res.flushHeaders();
+  const timer = setInterval(() => {
+    if (sent >= bytes.length) {
+      clearInterval(timer);
+      res.end();
+      return;
+    }
+    res.write(bytes.subarray(sent, sent + 1));
+    sent += 1;
+  }, intervalMs);
+  res.on('close', () => clearInterval(timer));
+}
+
+/** A 200 JSON array that never closes, written as fast as the client takes it (waiting on `drain`), until the connection closes. */
+function streamEndlessly(res: ServerResponse): void {
+  const chunk = Buffer.from('{"asset":"USDT","balance":"0"},'.repeat(512));
+  let open = true;
+  res.on('close', () => {
+    open = false;
+  });
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write('{"data":[');
+  const pump = () => {
+    while (open && res.write(chunk)) {
+      // Keep writing while the socket's buffer takes it.
+    }
+    if (open) res.once('drain', pump);
+  };
+  pump();
+}
+
+/**
+ * A self-signed certificate (EC P-256, SHA-256) for 127.0.0.1 and localhost, made fresh so that no
+ * private key is kept anywhere; it is its own CA, so a client trusts exactly it and nothing else.
+ * Certificates trusted side by side need distinct `commonName`s: a chain is matched to its CA by name.
+ */
+export async function makeLoopbackCertificate(commonName = 'key-health simulator'): Promise<{ key: string; cert: string }> {
+  const pems = await generateCertificate([{ name: 'commonName', value: commonName }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 86_400_000),
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
+    ],
+  });
+  return { key: pems.private, cert: pems.cert };
 }
 
 function safeHandle(handler: ExchangeHandler, request: SimRequest, keys: ReadonlyMap<string, SimKey>): SimResponse {
