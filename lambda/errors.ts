@@ -87,6 +87,12 @@ export interface SecretUnreadableOptions {
   readonly retryable?: boolean;
   /** The host lacks what it needs to ask (AWS region or credentials, a local file or variable): SETUP_INCOMPLETE, not a key failure. */
   readonly setup?: boolean;
+  /**
+   * The store could not be asked this run, which says nothing about the secret or the key: `throttled`
+   * (after the SDK's own retries) is RATE_LIMITED, `unavailable` (a server error, a timeout, no
+   * connection) is SETUP_INCOMPLETE; both are unknown, so the next run asks again before anyone is paged.
+   */
+  readonly transient?: 'throttled' | 'unavailable';
   /** A remedy that fits this case better than the code's own. */
   readonly remediation?: string;
 }
@@ -101,11 +107,17 @@ export class SecretUnreadableError extends KeyHealthError {
     options: SecretUnreadableOptions = {},
   ) {
     super(`Cannot read the secret ${where}: ${reason}`, {
-      finding: options.setup ? 'SETUP_INCOMPLETE' : 'SECRET_UNREADABLE',
-      retryable: options.retryable ?? false,
+      finding: secretFinding(options),
+      retryable: options.retryable ?? options.transient !== undefined,
     });
     this.remediation = options.remediation;
   }
+}
+
+function secretFinding(options: SecretUnreadableOptions): FindingCode {
+  if (options.transient === 'throttled') return 'RATE_LIMITED';
+  if (options.transient === 'unavailable') return 'SECRET_STORE_UNAVAILABLE';
+  return options.setup ? 'SETUP_INCOMPLETE' : 'SECRET_UNREADABLE';
 }
 
 /** A state table call failed for a reason other than a lost condition; names the table, the key and the AWS error. */
@@ -124,12 +136,15 @@ export class AlertStateError extends KeyHealthError {
 /** An alert SNS did not accept; names the key and the AWS error, keeps the SDK error as `cause`. */
 export class AlertPublishError extends KeyHealthError {
   override readonly name = 'AlertPublishError';
+  /** No answer came (a timeout, an abort, a dropped connection): SNS may have accepted the message all the same. */
+  readonly maybeAccepted: boolean;
   constructor(
     readonly key: string,
     readonly awsError: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; maybeAccepted?: boolean } = {},
   ) {
     super(`Cannot publish the alert for key "${key}": ${awsError}`, { retryable: true, cause: options.cause });
+    this.maybeAccepted = options.maybeAccepted ?? false;
   }
 }
 
@@ -144,6 +159,21 @@ export class AlertDeliveryError extends KeyHealthError {
       { retryable: true },
     );
     this.keys = keys;
+  }
+}
+
+/** A signed request would carry a header value HTTP cannot: a value of the secret holds such characters. Never holds the value in its message. */
+export class HeaderValueError extends KeyHealthError {
+  override readonly name = 'HeaderValueError';
+  constructor(
+    readonly header: string,
+    /** The refused value, to find the secret field it came from; never shown. */
+    readonly value: string,
+  ) {
+    super(
+      `the value for the ${header} header holds characters an HTTP header cannot carry (a line break, a tab or a letter outside Latin-1 pasted into the key or passphrase?)`,
+      { finding: 'SECRET_INVALID' },
+    );
   }
 }
 

@@ -100,6 +100,12 @@ export const FINDING_CODES = {
     remediation:
       'Finish the setup of the host that runs the check (the message names what is missing); this says nothing about the key itself.',
   },
+  SECRET_STORE_UNAVAILABLE: {
+    severity: 'unknown',
+    meaning: 'the secret store could not be asked this run: a server error, a timeout, no connection',
+    remediation:
+      'Usually passes on its own; the next run tries again. If it persists, check the AWS Health Dashboard for Secrets Manager in this region and the network path (a VPC endpoint or NAT gateway).',
+  },
   SECRET_INVALID: {
     severity: 'critical',
     meaning: 'not JSON, missing or malformed field',

@@ -5,6 +5,7 @@ import { deliverAlerts, PUBLISH_TIMEOUT_MS } from './alerts/deliver';
 import { SecretsManagerSource } from './aws/secrets-manager';
 import { DynamoAlertStateStore } from './aws/state-store';
 import { type Clock, SYSTEM_CLOCK } from './clock';
+import { selectKeys } from './config';
 import type { CredentialCache } from './engine/credential-cache';
 import { runChecks } from './engine/run-checks';
 import type { RetryPolicy } from './engine/runtime';
@@ -15,7 +16,7 @@ import type { Transport } from './http/http-client';
 import { nodeTransport } from './http/node-transport';
 import { computeRunDeadline, parseInvocation } from './invocation';
 import type { LogEntry, Logger } from './log';
-import { formatMetricLines, METRICS_NAMESPACE } from './metrics';
+import { formatMetricLines, type KeyMetricSet, METRICS_NAMESPACE, readKeyMetricSet } from './metrics';
 import type { KeyResult, Report } from './report';
 
 /** The part of the Lambda context the handler uses. */
@@ -62,6 +63,7 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
   const log = deps.log ?? writeLogLine;
   const emitMetric = deps.emitMetric ?? ((line: string) => process.stdout.write(`${line}\n`));
   let env: LambdaEnv | undefined;
+  let metrics: KeyMetricSet | undefined;
   // Lives as long as the container: a warm invocation does not parse the same private keys again.
   const credentialCache: CredentialCache = new Map();
   let sns: Promise<SNSClient> | undefined;
@@ -71,15 +73,21 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
   };
   let store: DynamoAlertStateStore | undefined;
   const secretsManager = new SecretsManagerSource(deps.secretsManager, {
+    now: clock.now,
     onMetadataError: (secretId, awsError, operation) =>
       log({ level: 'WARN', message: `rotation metadata unavailable (${operation} failed)`, secretId, error: awsError }),
   });
 
   return async (event, context) => {
     env ??= readLambdaEnv(deps.env ?? process.env, { configDir: deps.configDir });
+    metrics ??= readKeyMetricSet(deps.env ?? process.env);
     store ??= new DynamoAlertStateStore(deps.dynamodb, env.stateTableName);
     const { config, alertTopicArn } = env;
     const request = parseInvocation(event, config);
+    // Every key's alert state in one batch read, beside the checks: delivery then waits on no read per key.
+    const prefetched = store.readMany(selectKeys(config.keys, request.keys).map((key) => key.name));
+    // Consumed by delivery, which falls back to reading one by one; a failure here must not go unhandled.
+    prefetched.catch(() => undefined);
     const run = await runChecks(config, {
       transport,
       clock,
@@ -95,11 +103,12 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
     for (const result of report.results) log({ level: 'INFO', message: 'key checked', requestId, ...summarizeKey(result) });
     // Metrics come from scheduled runs only, so a manual dry run does not add a second point to the dashboard.
     if (!request.dryRun)
-      for (const line of formatMetricLines(report, { namespace: METRICS_NAMESPACE, nowMs: clock.now() })) emitMetric(line);
+      for (const line of formatMetricLines(report, { namespace: METRICS_NAMESPACE, nowMs: clock.now(), metrics })) emitMetric(line);
 
     const functionName = context.functionName;
     const delivery = await deliverAlerts(run, {
       store,
+      prefetched,
       publish: async (alert) => {
         const { publishAlert } = loadSnsAdapter();
         const client = await snsClient();
@@ -108,6 +117,7 @@ export function createHandler(deps: HandlerDeps): (event: unknown, context: Lamb
       },
       settings: config.alerts,
       now: clock.now,
+      sleep: clock.sleep,
       dryRun: request.dryRun,
       context: {
         ...(functionName && { functionName }),
@@ -155,8 +165,9 @@ function loadSnsAdapter(): typeof import('./aws/sns') {
   return require('./aws/sns');
 }
 
-// Built once per container; bounded so a stuck AWS call cannot use up the whole invocation.
-const SDK_CLIENT_CONFIG = { requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } };
+// Without throwOnRequestTimeout the SDK only logs a request past requestTimeout and keeps waiting (@smithy/node-http-handler 4).
+/** The AWS SDK clients' settings: built once per container; bounded so a stuck AWS call cannot use up the whole invocation. */
+export const SDK_CLIENT_CONFIG = { requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true } };
 
 /** The Lambda entry point. */
 export const handler = createHandler({

@@ -1,5 +1,5 @@
 import type { KeyConfig } from '../config';
-import { messageOf } from '../errors';
+import { HeaderValueError, messageOf } from '../errors';
 import type { ExchangeAdapter } from '../exchanges/types';
 import { type Finding, type FindingCode, makeFinding } from '../findings';
 import { buildKeyResult, type KeyResult, type KeyResultParts, type Permissions, UNKNOWN_PERMISSIONS } from '../report';
@@ -26,6 +26,8 @@ export interface CheckedKey {
   readonly result: KeyResult;
   /** The secret version the key was checked with, where the store has versions. */
   readonly secretVersionId: string | null;
+  /** The run's deadline came before this key's check finished: the result says nothing about the key, so its alert state stays. */
+  readonly deadlineReached?: boolean;
 }
 
 const AUTH_CODES: ReadonlySet<FindingCode> = new Set(['AUTH_INVALID_KEY', 'AUTH_INVALID_SIGNATURE', 'AUTH_INVALID_PASSPHRASE']);
@@ -38,6 +40,7 @@ export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, r
   const sensitive = new Set<string>();
   let secretVersionId: string | null = null;
   let facts: RotationFacts | undefined;
+  let fields: Record<string, unknown> = {};
   const finish = (findings: readonly Finding[], parts: KeyResultParts = {}, exchangeCreatedAt: Date | null = null): CheckedKey => {
     // Rotation is judged last, so that a creation date the exchange reports counts.
     const rotation = facts ? assessRotation({ ...facts, exchangeCreatedAt }, key.rotation, runtime.clock.now()) : undefined;
@@ -52,6 +55,7 @@ export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, r
     const secret = await readSecret(key, runtime.secrets);
     if (!secret.ok) return finish([secret.finding]);
     secretVersionId = secret.loaded.versionId ?? null;
+    fields = secret.fields;
     for (const value of [secret.loaded.text, ...listStringValues(secret.fields)]) sensitive.add(value);
     facts = { secret: secret.loaded, createdAtField: secret.createdAtField };
     const parsed = parseCredentialsCached(adapter, secret.loaded.text, secret.fields, runtime.credentialCache);
@@ -62,6 +66,7 @@ export async function checkKey<C>(key: KeyConfig, adapter: ExchangeAdapter<C>, r
     const notes = [...(parsed.notes ?? []), ...(observed.parts.notes ?? [])];
     return finish(observed.findings, { ...observed.parts, notes }, observed.keyCreatedAt);
   } catch (error) {
+    if (error instanceof HeaderValueError) return finish([makeFinding('SECRET_INVALID', describeHeaderValueError(error, fields))]);
     return finish([makeFinding('UNEXPECTED_RESPONSE', `The check failed: ${messageOf(error)}`)]);
   }
 }
@@ -119,6 +124,15 @@ async function checkWithCredentials<C>(
   // The time the check took, retries and the diagnostic clock retry included.
   const latencyMs = attempts.some((a) => a.response) ? Math.round(finishedAtMs - startedAtMs) : null;
   return { findings, parts: { clock: clock.reading, permissions, expiry: { exchangeExpiresAt }, latencyMs, notes }, keyCreatedAt };
+}
+
+/** Names the secret field a refused header value came from (never the value), else the header. */
+function describeHeaderValueError(error: HeaderValueError, fields: Record<string, unknown>): string {
+  const field = Object.entries(fields).find(
+    ([, value]) => typeof value === 'string' && value.trim() !== '' && error.value.includes(value.trim()),
+  )?.[0];
+  if (field === undefined) return `The secret cannot be sent: ${error.message}.`;
+  return `The secret field "${field}" holds characters an HTTP header cannot carry (a line break, a tab or a letter outside Latin-1 pasted in); it goes in the ${error.header} header.`;
 }
 
 function parseDate(iso: string | undefined): Date | null {

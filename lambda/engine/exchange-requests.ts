@@ -1,5 +1,5 @@
 import type { KeyConfig } from '../config';
-import { KeyHealthError, messageOf } from '../errors';
+import { HeaderValueError, KeyHealthError, messageOf } from '../errors';
 import type { ExchangeAdapter, ExchangeRequest, Probe, ProbeReading, SignContext, SignedParts } from '../exchanges/types';
 import { makeFinding } from '../findings';
 import { type HttpRequest, type HttpResponse, sendRequest } from '../http/http-client';
@@ -8,6 +8,8 @@ import { type ClockMeasurement, measureFromDateHeader, measureOffset } from './c
 import type { CheckRuntime } from './runtime';
 
 const USER_AGENT = 'key-health/0.1 (read-only API key monitor)';
+/** What node:http refuses in a header value: control characters but tab, DEL, and anything past Latin-1. */
+const NOT_IN_A_HEADER = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** One signed read as sent, with the answer (if any) and what it means. */
 export interface Attempt {
@@ -41,6 +43,8 @@ export function buildSignedRequest<C>(
   context: SignContext,
 ): SignedRequest {
   const signed = adapter.sign(request, credentials, context);
+  // Node refuses such a header before anything is sent; said here, it is not mistaken for a network failure.
+  for (const [name, value] of Object.entries(signed.headers)) if (NOT_IN_A_HEADER.test(value)) throw new HeaderValueError(name, value);
   const query = signed.query ?? request.query;
   const body = signed.body ?? request.body;
   const http: HttpRequest = {
@@ -74,11 +78,13 @@ export async function sendProbe<C>(ctx: KeyContext<C>, probe: Probe, correctionM
       build,
     });
   } catch (error) {
-    // Only a missing answer means the exchange is unavailable; anything else (a signing error, an
-    // endpoint off the allow-list) is our problem and fails the key's check as UNEXPECTED_RESPONSE.
-    if (!(error instanceof KeyHealthError && error.finding === 'EXCHANGE_UNAVAILABLE')) throw error;
-    const finding = makeFinding('EXCHANGE_UNAVAILABLE', `${adapter.displayName}: ${error.message}.`);
-    return { probe, response: null, outcome: { ok: false, code: 'EXCHANGE_UNAVAILABLE', finding } };
+    // Only a missing answer (EXCHANGE_UNAVAILABLE) or one the HTTP layer refused to take (a redirect, an
+    // endless body: UNEXPECTED_RESPONSE) is this read's outcome; anything else (a signing error, an
+    // endpoint off the allow-list) is our problem and fails the key's whole check as UNEXPECTED_RESPONSE.
+    const code = error instanceof KeyHealthError ? error.finding : null;
+    if (code !== 'EXCHANGE_UNAVAILABLE' && code !== 'UNEXPECTED_RESPONSE') throw error;
+    const finding = makeFinding(code, `${adapter.displayName}: ${messageOf(error)}.`);
+    return { probe, response: null, outcome: { ok: false, code, finding } };
   }
   const classification = classifyResponse(adapter as ExchangeAdapter, probe.request, response, (text) => redact(text, [...ctx.sensitive]));
   const unverified = last?.checkAnswer?.(response);

@@ -18,7 +18,7 @@ export async function readSecret(key: KeyConfig, source: SecretSource): Promise<
     loaded = await source.load(key);
   } catch (error) {
     if (error instanceof SecretUnreadableError) {
-      const code = error.finding === 'SETUP_INCOMPLETE' ? 'SETUP_INCOMPLETE' : 'SECRET_UNREADABLE';
+      const code = error.finding ?? 'SECRET_UNREADABLE';
       return { ok: false, finding: makeFinding(code, `${error.message}.`, error.remediation) };
     }
     const name = error instanceof Error ? error.name : 'unknown error';

@@ -73,12 +73,12 @@ async function checkBeforeDeadline(key: KeyConfig, options: RunOptions, runtime:
   const adapter = options.adapters[key.exchange];
   if (!adapter) return notChecked(key, `No adapter for exchange "${key.exchange}" in this build.`, 'UNEXPECTED_RESPONSE');
   const remainingMs = runtime.deadlineAtMs - options.clock.now();
-  if (remainingMs <= 0) return notChecked(key, 'The run deadline was reached before this key was checked.');
+  if (remainingMs <= 0) return { ...notChecked(key, 'The run deadline was reached before this key was checked.'), deadlineReached: true };
   let timer: NodeJS.Timeout | undefined;
   // The grace lets a request that timed out at the deadline report itself before the key is given up.
   const deadline = new Promise<CheckedKey>((resolve) => {
     timer = setTimeout(
-      () => resolve(notChecked(key, 'The run deadline was reached while this key was being checked.')),
+      () => resolve({ ...notChecked(key, 'The run deadline was reached while this key was being checked.'), deadlineReached: true }),
       remainingMs + 1000,
     );
   });

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoAlertStateStore } from '../../lambda/aws/state-store';
 import { SYSTEM_CLOCK } from '../../lambda/clock';
 import { DEFAULT_RETRY } from '../../lambda/engine/runtime';
 import { AlertDeliveryError } from '../../lambda/errors';
 import { createHandler, type LambdaContext } from '../../lambda/handler';
 import { nodeTransport } from '../../lambda/http/node-transport';
-import { MemoryTable } from '../support/memory-dynamodb';
+import { type ClientTap, type LocalDynamo, startDynalite, tapClient } from '../support/dynalite';
 import { coinbaseExchangeHandler } from '../support/simulator/coinbase-exchange';
 import { MISBEHAVIOURS, type SimKey, type Simulator, startSimulator } from '../support/simulator/sim-server';
 
@@ -18,10 +18,12 @@ const PASSPHRASE = 'lifecycle passphrase';
 const MINUTE = 60_000;
 const CONTEXT: LambdaContext = { getRemainingTimeInMillis: () => 30_000, functionName: 'key-health-checker', awsRequestId: 'req' };
 
+const TABLE = 'KeyHealth-AlertState';
+
 const sm = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
-const ddb = mockClient(DynamoDBClient);
-const table = new MemoryTable('key');
+let dynamo: LocalDynamo;
+let ddb: ClientTap;
 
 let sim: Simulator;
 let simKey: SimKey;
@@ -44,41 +46,49 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-beforeEach(() => {
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  ddb = tapClient(dynamo.client);
+  await dynamo.createTable(TABLE);
+});
+afterAll(() => dynamo.stop());
+
+beforeEach(async () => {
   sim.reset();
   simKey = sim.keys.get(API_KEY) as SimKey;
   simKey.passphrase = PASSPHRASE;
   secretVersion = 'v1';
   shiftMs = 0;
-  table.items.clear();
-  for (const mock of [sm, sns, ddb]) mock.reset();
+  for (const mock of [sm, sns]) mock.reset();
   sm.on(GetSecretValueCommand).callsFake(() => ({
     SecretString: JSON.stringify({ apiKey: API_KEY, apiSecret: API_SECRET, passphrase: PASSPHRASE }),
     VersionId: secretVersion,
   }));
   sm.on(DescribeSecretCommand).resolves({ RotationEnabled: false });
   sns.on(PublishCommand).resolves({ MessageId: 'msg' });
-  ddb.on(GetItemCommand).callsFake((input) => table.getItem(input));
-  ddb.on(UpdateItemCommand).callsFake((input) => table.updateItem(input));
+  ddb.fault = undefined;
+  ddb.hold = undefined;
+  await dynamo.clearTable(TABLE);
 });
 
 function handlerFor(alerts: Record<string, unknown> = {}) {
   return createHandler({
     secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
     sns: new SNSClient({ region: 'us-east-1' }),
-    dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
+    dynamodb: dynamo.client,
     env: {
       KEY_HEALTH_CONFIG: JSON.stringify({
         alerts: { emails: ['ops@example.com'], repeatAfterHours: 24, unknownAfterRuns: 3, ...alerts },
         keys: [{ name: 'coinbase-futures', exchange: 'coinbase-exchange', secretId: 'trading/futures', baseUrl: sim.origin }],
       }),
       ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:key-health-alerts',
-      STATE_TABLE_NAME: 'KeyHealth-AlertState',
+      STATE_TABLE_NAME: TABLE,
     },
     transport: nodeTransport,
     clock: { ...SYSTEM_CLOCK, now: () => Date.now() + shiftMs },
     retry: { ...DEFAULT_RETRY, backoffMs: 5 },
     log: () => {},
+    emitMetric: () => {},
   });
 }
 
@@ -90,6 +100,10 @@ async function runAt(minutes: number, handler = handlerFor()): Promise<unknown> 
     (report) => report.status,
     (error: unknown) => error,
   );
+}
+
+function stateOf(key: string) {
+  return new DynamoAlertStateStore(dynamo.client, TABLE).read(key);
 }
 
 function subjects(): Array<string | undefined> {
@@ -132,7 +146,7 @@ describe('alert lifecycle through the handler', () => {
     expect(first).toContain('Invalid Passphrase');
     expect(reminder).toContain('for 24 hours.');
     expect(resolved).toContain('The problem lasted 24 hours 10 minutes');
-    expect(table.items.get('coinbase-futures')).toMatchObject({ status: { S: 'ok' }, codes: { L: [] } });
+    await expect(stateOf('coinbase-futures')).resolves.toMatchObject({ state: { status: 'ok', codes: [] }, pending: null });
     expect(JSON.stringify(sns.calls().map((call) => call.args))).not.toContain(PASSPHRASE);
   });
 
@@ -187,14 +201,14 @@ describe('alert lifecycle through the handler', () => {
     sim.skewMs = shiftMs;
     // Both runs read the state before either claims: the worst interleaving.
     const waiting: Array<() => void> = [];
-    ddb.on(GetItemCommand).callsFake(async (input) => {
-      const read = table.getItem(input);
-      await new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        if (waiting.length === 2) for (const release of waiting) release();
-      });
-      return read;
-    });
+    // Only the first read of each run (its batch read) waits; the loser reading its claim back passes.
+    ddb.hold = (call) =>
+      call.command === 'BatchGetItemCommand' && waiting.length < 2
+        ? new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            if (waiting.length === 2) for (const release of waiting) release();
+          })
+        : undefined;
     const event = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
     const outcomes = await Promise.allSettled([handlerFor()(event, CONTEXT), handlerFor()(event, CONTEXT)]);
     expect(waiting).toHaveLength(2);
@@ -208,6 +222,6 @@ describe('alert lifecycle through the handler', () => {
     broken();
     await runAt(5);
     expect(emails()[0]).toContain('the secret changed since the last run (a rotation installed this key)');
-    expect(table.items.get('coinbase-futures')?.secretVersionId).toEqual({ S: 'v2' });
+    expect((await stateOf('coinbase-futures'))?.state.secretVersionId).toBe('v2');
   });
 });

@@ -18,6 +18,7 @@ const CONTRACT_SEVERITIES: Record<FindingCode, string> = {
   ROTATION_DUE: 'warning',
   SECRET_UNREADABLE: 'critical',
   SETUP_INCOMPLETE: 'unknown',
+  SECRET_STORE_UNAVAILABLE: 'unknown',
   SECRET_INVALID: 'critical',
   LOCATION_BLOCKED: 'unknown',
   RATE_LIMITED: 'unknown',

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, type PublishCommandInput, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -13,7 +12,7 @@ import 'aws-sdk-client-mock-jest';
 import { buildSync } from 'esbuild';
 import { createHandler, type LambdaContext } from '../../lambda/handler';
 import type { Report } from '../../lambda/report';
-import { MemoryTable } from '../support/memory-dynamodb';
+import { type ClientTap, type LocalDynamo, startDynalite, tapClient } from '../support/dynalite';
 import { coinbaseExchangeHandler } from '../support/simulator/coinbase-exchange';
 import { type SimKey, type Simulator, startSimulator } from '../support/simulator/sim-server';
 
@@ -38,8 +37,15 @@ const SECRET_MATERIAL = [API_SECRET, PASSPHRASE, WRONG_PASSPHRASE, 'cbx-live-7f3
 
 const sm = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
-const ddb = mockClient(DynamoDBClient);
-const table = new MemoryTable('key');
+// The state table is dynalite's: the store's conditional writes run for real.
+let dynamo: LocalDynamo;
+let ddb: ClientTap;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  ddb = tapClient(dynamo.client);
+  await dynamo.createTable(TABLE);
+});
+afterAll(() => dynamo.stop());
 
 function configJson(origin: string, names: string[]): string {
   return JSON.stringify({
@@ -58,7 +64,7 @@ function setUp(env: Record<string, string | undefined>, options: { lazySns?: () 
   const handler = createHandler({
     secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
     sns: options.lazySns ?? new SNSClient({ region: 'us-east-1' }),
-    dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
+    dynamodb: dynamo.client,
     env,
     configDir: options.configDir,
     retry: { ...DEFAULT_RETRY, backoffMs: 10 },
@@ -72,13 +78,12 @@ function publishedInputs(): PublishCommandInput[] {
   return sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   sm.reset();
   sns.reset();
-  ddb.reset();
-  table.items.clear();
-  ddb.on(GetItemCommand).callsFake((input) => table.getItem(input));
-  ddb.on(UpdateItemCommand).callsFake((input) => table.updateItem(input));
+  await dynamo.clearTable(TABLE);
+  ddb.calls.length = 0;
+  ddb.fault = undefined;
   sm.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
     const text = SECRETS[input.SecretId];
     if (text === undefined) throw new Error(`test has no secret ${input.SecretId}`);
@@ -207,7 +212,11 @@ describe('handler', () => {
   });
 
   it('writes one embedded-metric line per key on a scheduled run and none on a dry run', async () => {
-    const { handler, metrics } = setUp({ ...env, KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy', 'bad-passphrase']) });
+    const { handler, metrics } = setUp({
+      ...env,
+      KEY_HEALTH_METRICS: 'all',
+      KEY_HEALTH_CONFIG: configJson(sim.origin, ['healthy', 'bad-passphrase']),
+    });
     await handler({ dryRun: true }, contextOf());
     expect(metrics).toEqual([]);
     await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, contextOf());
@@ -240,9 +249,8 @@ describe('handler', () => {
     const report = await handler({ dryRun: true }, contextOf());
     expect(report.results.map((r) => r.status)).toEqual(['ok', 'critical', 'critical']);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
-    expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 3);
-    expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
-    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+    // One batch read of the three keys' states, and no write.
+    expect(ddb.calls.map((c) => c.command)).toEqual(['BatchGetItemCommand']);
     expect(logs.filter((l) => l.message === 'alert decided').map((l) => [l.name, l.kind])).toEqual([
       ['healthy', 'none'],
       ['bad-passphrase', 'new'],
@@ -252,9 +260,8 @@ describe('handler', () => {
   });
 
   it('returns the report of a dry run even when the state table cannot be read', async () => {
-    ddb
-      .on(GetItemCommand)
-      .rejects(Object.assign(new Error('User is not authorized to perform: dynamodb:GetItem'), { name: 'AccessDeniedException' }));
+    const denied = Object.assign(new Error('User is not authorized to perform: dynamodb:GetItem'), { name: 'AccessDeniedException' });
+    ddb.fault = (call) => (/GetItemCommand$/.test(call.command) ? { error: denied, when: 'before' } : undefined);
     const { handler, logs } = setUp(env);
     const report = await handler({ keys: ['bad-passphrase'], dryRun: true }, contextOf());
     expect(report.results.map((r) => r.status)).toEqual(['critical']);

@@ -2,22 +2,52 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lambda/config';
 import { readLambdaEnv } from '../../lambda/env';
 import { ConfigError } from '../../lambda/errors';
-import { EXAMPLE_CONFIG, exampleWith, logicalId, resourcesOf, type SynthResult, single, synth } from './stack-fixture';
+import { ALARM_RELAY_SOURCE } from '../../lib/alarm-relay';
+import { EXAMPLE_CONFIG, exampleWith, type FlatTemplate, logicalId, resourcesOf, type SynthResult, single, synth } from './stack-fixture';
 
 const ACCOUNT_ARN = 'arn:<AWS::Partition>';
 const REGION_ACCOUNT = '<AWS::Region>:<AWS::AccountId>';
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/0b5a7a9e-6a6f-4c1e-9f1e-2b7c4d0a1e11';
 
+type Resource = { id: string; Properties: Record<string, unknown> };
+
+/** The resource with this logical id; fails the test if there is none. */
+function byId(json: FlatTemplate, id: string): Resource {
+  const resource = json.Resources[id];
+  if (!resource) throw new Error(`no resource ${id}`);
+  return { id, Properties: resource.Properties };
+}
+
+/** The one IAM policy attached to the checker's role. */
+function checkerPolicy(result: SynthResult): Resource {
+  const role = `<${logicalId(result.stack.checker.role)}>`;
+  const found = resourcesOf(result.json, 'AWS::IAM::Policy').filter((p) => (p.Properties.Roles as string[]).includes(role));
+  if (found.length !== 1) throw new Error(`expected one policy of the checker role, found ${found.length}`);
+  return found[0] as Resource;
+}
+
 describe('KeyHealthStack', () => {
   let example: SynthResult;
-  let ids: { topic: string; key: string; fn: string; logs: string; role: string; table: string; dashboard: string };
+  let ids: {
+    topic: string;
+    fn: string;
+    logs: string;
+    role: string;
+    table: string;
+    dashboard: string;
+    relay: string;
+    relayRole: string;
+    relayLogs: string;
+  };
 
   beforeAll(() => {
     example = synth();
     const { alerts, checker, state, dashboard } = example.stack;
     ids = {
       topic: logicalId(alerts.topic),
-      key: logicalId(alerts.key),
+      relay: logicalId(alerts.alarmRelay.function),
+      relayRole: logicalId(alerts.alarmRelay.role),
+      relayLogs: logicalId(alerts.alarmRelay.logGroup),
       fn: logicalId(checker.function),
       logs: logicalId(checker.logGroup),
       role: logicalId(checker.role),
@@ -39,7 +69,10 @@ describe('KeyHealthStack', () => {
 
     it('lets only that rule invoke the function', () => {
       const rule = single(example.json, 'AWS::Events::Rule');
-      expect(resourcesOf(example.json, 'AWS::Lambda::Permission').map((p) => p.Properties)).toEqual([
+      const permissions = resourcesOf(example.json, 'AWS::Lambda::Permission').filter(
+        (p) => p.Properties.FunctionName === `<${ids.fn}.Arn>`,
+      );
+      expect(permissions.map((p) => p.Properties)).toEqual([
         {
           Action: 'lambda:InvokeFunction',
           FunctionName: `<${ids.fn}.Arn>`,
@@ -51,17 +84,13 @@ describe('KeyHealthStack', () => {
   });
 
   describe('alert topic', () => {
-    it('is encrypted with a rotated customer managed key', () => {
-      example.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] } });
-      example.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    it('is encrypted with the AWS managed key of SNS, and the stack creates no KMS key', () => {
+      expect(byId(example.json, ids.topic).Properties.KmsMasterKeyId).toBe(`${ACCOUNT_ARN}:kms:${REGION_ACCOUNT}:alias/aws/sns`);
+      expect(resourcesOf(example.json, 'AWS::KMS::Key')).toEqual([]);
     });
 
-    it('refuses publishing without TLS and admits only this account’s CloudWatch alarms besides IAM', () => {
+    it('refuses publishing without TLS and admits no service principal: only IAM grants publish', () => {
       const policy = single(example.json, 'AWS::SNS::TopicPolicy');
-      const alarmCondition = {
-        StringEquals: { 'aws:SourceAccount': '<AWS::AccountId>' },
-        ArnLike: { 'aws:SourceArn': `${ACCOUNT_ARN}:cloudwatch:${REGION_ACCOUNT}:alarm:*` },
-      };
       expect(policy.Properties).toEqual({
         Topics: [`<${ids.topic}>`],
         PolicyDocument: {
@@ -75,25 +104,8 @@ describe('KeyHealthStack', () => {
               Resource: `<${ids.topic}>`,
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },
             },
-            {
-              Sid: 'AllowAlarmsOfThisAccount',
-              Effect: 'Allow',
-              Principal: { Service: 'cloudwatch.amazonaws.com' },
-              Action: 'sns:Publish',
-              Resource: `<${ids.topic}>`,
-              Condition: alarmCondition,
-            },
           ],
         },
-      });
-      const key = single(example.json, 'AWS::KMS::Key');
-      expect((key.Properties.KeyPolicy as { Statement: unknown[] }).Statement).toContainEqual({
-        Sid: 'AllowAlarmsOfThisAccountToPublishToTheTopic',
-        Effect: 'Allow',
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        Resource: '*',
-        Condition: alarmCondition,
       });
     });
 
@@ -130,7 +142,7 @@ describe('KeyHealthStack', () => {
 
   describe('checker function', () => {
     it('runs the bundled handler on arm64 and the latest Node runtime, one run at a time', () => {
-      const fn = single(example.json, 'AWS::Lambda::Function');
+      const fn = byId(example.json, ids.fn);
       expect(fn.Properties).toMatchObject({
         Handler: 'index.handler',
         Runtime: 'nodejs24.x',
@@ -146,7 +158,7 @@ describe('KeyHealthStack', () => {
     });
 
     it('gets exactly the config, the topic ARN and the state table name in its environment', () => {
-      const fn = single(example.json, 'AWS::Lambda::Function');
+      const fn = byId(example.json, ids.fn);
       const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
       expect(Object.keys(variables).sort()).toEqual(['ALERT_TOPIC_ARN', 'DASHBOARD_NAME', 'KEY_HEALTH_CONFIG', 'STATE_TABLE_NAME']);
       expect(variables.DASHBOARD_NAME).toBe('KeyHealth-key-health');
@@ -155,7 +167,7 @@ describe('KeyHealthStack', () => {
     });
 
     it('gives the handler an environment it accepts once CloudFormation has resolved the names', () => {
-      const fn = single(example.json, 'AWS::Lambda::Function');
+      const fn = byId(example.json, ids.fn);
       const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
       const resolved = {
         ...variables,
@@ -166,7 +178,7 @@ describe('KeyHealthStack', () => {
     });
 
     it('passes a config the handler parses back to the deployed one, without recipients', () => {
-      const fn = single(example.json, 'AWS::Lambda::Function');
+      const fn = byId(example.json, ids.fn);
       const text = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables.KEY_HEALTH_CONFIG ?? '';
       const expected = parseConfig(EXAMPLE_CONFIG, { requireSecretId: true });
       expect(parseConfig(JSON.parse(text), { requireSecretId: true })).toEqual({
@@ -178,17 +190,34 @@ describe('KeyHealthStack', () => {
     });
 
     it('writes to its own log group, kept 30 days and removed with the stack', () => {
-      const logGroup = single(example.json, 'AWS::Logs::LogGroup');
-      expect(logGroup.id).toBe(ids.logs);
-      expect(logGroup.Properties).toEqual({ RetentionInDays: 30 });
-      expect(logGroup.DeletionPolicy).toBe('Delete');
+      const logGroups = resourcesOf(example.json, 'AWS::Logs::LogGroup');
+      expect(logGroups.map((g) => g.id).sort()).toEqual([ids.logs, ids.relayLogs].sort());
+      const logGroup = logGroups.find((g) => g.id === ids.logs);
+      expect(logGroup?.Properties).toEqual({ RetentionInDays: 30 });
+      expect(logGroup?.DeletionPolicy).toBe('Delete');
+    });
+
+    it('declares no custom metric unless keyHealthMetrics opts in, and then tells the function which', () => {
+      const variables = (result: SynthResult) =>
+        (byId(result.json, logicalId(result.stack.checker.function)).Properties.Environment as { Variables: Record<string, string> })
+          .Variables;
+      expect(variables(example)).not.toHaveProperty('KEY_HEALTH_METRICS');
+      expect(variables(synth({ keyHealthMetrics: 'none' }))).not.toHaveProperty('KEY_HEALTH_METRICS');
+      expect(variables(synth({ keyHealthMetrics: 'status' })).KEY_HEALTH_METRICS).toBe('status');
+      expect(variables(synth({ keyHealthMetrics: 'all' })).KEY_HEALTH_METRICS).toBe('all');
+    });
+
+    it('stops synth for a metric set it does not know, naming the context key and the choices', () => {
+      expect(() => synth({ keyHealthMetrics: 'everything' })).toThrow(
+        'keyHealthMetrics: must be one of none, status, all (-c keyHealthMetrics=status), got "everything"',
+      );
     });
 
     it('runs outside any VPC by default: no EC2 resource, no VpcConfig, no EgressIp output', () => {
       const types = Object.values(example.json.Resources).map((r) => r.Type);
       expect(types.filter((type) => type.startsWith('AWS::EC2::'))).toEqual([]);
       expect(types).toContain('AWS::Lambda::Function');
-      expect(single(example.json, 'AWS::Lambda::Function').Properties).not.toHaveProperty('VpcConfig');
+      expect(byId(example.json, ids.fn).Properties).not.toHaveProperty('VpcConfig');
       expect(example.json.Outputs).not.toHaveProperty('EgressIp');
       expect(example.stack.egress).toBeUndefined();
     });
@@ -206,7 +235,9 @@ describe('KeyHealthStack', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: { KEY_HEALTH_CONFIG_FILE: 'key-health-config.json', KEY_HEALTH_CONFIG: Match.absent() } },
       });
-      const variables = (single(json, 'AWS::Lambda::Function').Properties.Environment as { Variables: Record<string, string> }).Variables;
+      const { stack } = synth({ keyHealth: exampleWith({ keys: manyKeys(100) }) });
+      const variables = (byId(json, logicalId(stack.checker.function)).Properties.Environment as { Variables: Record<string, string> })
+        .Variables;
       expect(Object.keys(variables).sort()).toEqual(['ALERT_TOPIC_ARN', 'DASHBOARD_NAME', 'KEY_HEALTH_CONFIG_FILE', 'STATE_TABLE_NAME']);
     });
 
@@ -218,31 +249,38 @@ describe('KeyHealthStack', () => {
   });
 
   describe('IAM', () => {
-    it('gives the role no managed policy and a trust for Lambda only', () => {
-      const role = single(example.json, 'AWS::IAM::Role');
-      expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
-      expect(role.Properties.AssumeRolePolicyDocument).toEqual({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }],
-      });
+    it('gives both roles (checker and alarm relay) no managed policy and a trust for Lambda only', () => {
+      const roles = resourcesOf(example.json, 'AWS::IAM::Role');
+      expect(roles.map((r) => r.id).sort()).toEqual([ids.role, ids.relayRole].sort());
+      for (const role of roles) {
+        expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+        expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }],
+        });
+      }
     });
 
-    it('grants exactly its log group, the topic, the topic key, the configured secret and the state table', () => {
-      const policy = single(example.json, 'AWS::IAM::Policy');
+    it('grants exactly its log group, the topic, the configured secret and the state table, and no KMS key', () => {
+      const policy = checkerPolicy(example);
       expect(policy.Properties.Roles).toEqual([`<${ids.role}>`]);
       expect(policy.Properties.PolicyDocument).toEqual({
         Version: '2012-10-17',
         Statement: [
           { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `<${ids.logs}.Arn>` },
           { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: `<${ids.topic}>` },
-          { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: `<${ids.key}.Arn>` },
           {
             Sid: 'ReadConfiguredSecrets',
             Effect: 'Allow',
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:ListSecretVersionIds'],
             Resource: `${ACCOUNT_ARN}:secretsmanager:${REGION_ACCOUNT}:secret:trading/coinbase-futures-??????`,
           },
-          { Sid: 'KeepAlertState', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: `<${ids.table}.Arn>` },
+          {
+            Sid: 'KeepAlertState',
+            Effect: 'Allow',
+            Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            Resource: `<${ids.table}.Arn>`,
+          },
         ],
       });
     });
@@ -254,9 +292,10 @@ describe('KeyHealthStack', () => {
         { name: 'b', exchange: 'coinbase-exchange', secretId: arn },
         { name: 'c', exchange: 'coinbase-international', secretId: 'prod/a' },
       ];
-      const { json } = synth({ keyHealth: exampleWith({ keys }) });
       const statements = (
-        single(json, 'AWS::IAM::Policy').Properties.PolicyDocument as { Statement: Array<{ Sid?: string; Resource: unknown }> }
+        checkerPolicy(synth({ keyHealth: exampleWith({ keys }) })).Properties.PolicyDocument as {
+          Statement: Array<{ Sid?: string; Resource: unknown }>;
+        }
       ).Statement;
       const read = statements.find((statement) => statement.Sid === 'ReadConfiguredSecrets');
       // The minimizePolicies feature flag sorts; the set is what matters.
@@ -265,17 +304,15 @@ describe('KeyHealthStack', () => {
       );
     });
 
-    it('grants no KMS decrypt for secrets when no customer key is configured', () => {
-      const policy = single(example.json, 'AWS::IAM::Policy');
-      const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement;
-      expect(statements.filter((s) => [s.Action].flat().includes('kms:Decrypt')).map((s) => (s as { Sid?: string }).Sid)).toEqual([
-        'EncryptAlerts',
-      ]);
+    it('grants no KMS action to any role when no customer key is configured', () => {
+      const actions = resourcesOf(example.json, 'AWS::IAM::Policy').flatMap((p) =>
+        (p.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap((s) => [s.Action].flat()),
+      );
+      expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
     });
 
     it('grants kms:Decrypt on the configured key through Secrets Manager only', () => {
-      const { json } = synth({ keyHealthKmsKeyArn: KMS_KEY_ARN });
-      const policy = single(json, 'AWS::IAM::Policy');
+      const policy = checkerPolicy(synth({ keyHealthKmsKeyArn: KMS_KEY_ARN }));
       expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toContainEqual({
         Sid: 'DecryptConfiguredSecrets',
         Effect: 'Allow',
@@ -336,12 +373,59 @@ describe('KeyHealthStack', () => {
   });
 
   describe('alarms', () => {
-    it('sends every alarm and every recovery to the alert topic', () => {
+    it('sends every alarm and every recovery to the relay that publishes them to the alert topic', () => {
       const alarms = resourcesOf(example.json, 'AWS::CloudWatch::Alarm');
       expect(alarms.map((a) => [a.Properties.AlarmActions, a.Properties.OKActions])).toEqual(
-        alarms.map(() => [[`<${ids.topic}>`], [`<${ids.topic}>`]]),
+        alarms.map(() => [[`<${ids.relay}.Arn>`], [`<${ids.relay}.Arn>`]]),
       );
       expect(alarms).toHaveLength(2);
+    });
+
+    it('lets only these two alarms of this account invoke the relay', () => {
+      const alarms = resourcesOf(example.json, 'AWS::CloudWatch::Alarm');
+      const permissions = resourcesOf(example.json, 'AWS::Lambda::Permission').filter(
+        (p) => p.Properties.FunctionName === `<${ids.relay}.Arn>`,
+      );
+      expect(permissions.map((p) => p.Properties).sort((a, b) => String(a.SourceArn).localeCompare(String(b.SourceArn)))).toEqual(
+        alarms
+          .map((a) => ({
+            Action: 'lambda:InvokeFunction',
+            FunctionName: `<${ids.relay}.Arn>`,
+            Principal: 'lambda.alarms.cloudwatch.amazonaws.com',
+            SourceAccount: '<AWS::AccountId>',
+            SourceArn: `<${a.id}.Arn>`,
+          }))
+          .sort((a, b) => a.SourceArn.localeCompare(b.SourceArn)),
+      );
+    });
+
+    it('runs the relay from inline code, outside any VPC, with only its log group and publishing to the topic', () => {
+      const relay = byId(example.json, ids.relay).Properties;
+      expect(relay).toMatchObject({
+        Code: { ZipFile: ALARM_RELAY_SOURCE },
+        Handler: 'index.handler',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Role: `<${ids.relayRole}.Arn>`,
+        Environment: { Variables: { TOPIC_ARN: `<${ids.topic}>` } },
+        LoggingConfig: { LogGroup: `<${ids.relayLogs}>` },
+      });
+      expect(relay).not.toHaveProperty('VpcConfig');
+      const policy = resourcesOf(example.json, 'AWS::IAM::Policy').find((p) =>
+        (p.Properties.Roles as string[]).includes(`<${ids.relayRole}>`),
+      );
+      expect(policy?.Properties.PolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'WriteOwnLogs',
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: `<${ids.relayLogs}.Arn>`,
+          },
+          { Sid: 'PublishAlarms', Effect: 'Allow', Action: 'sns:Publish', Resource: `<${ids.topic}>` },
+        ],
+      });
     });
 
     it('alarms on any function error and announces the recovery', () => {
@@ -355,8 +439,8 @@ describe('KeyHealthStack', () => {
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'ignore',
-        AlarmActions: [{ Ref: ids.topic }],
-        OKActions: [{ Ref: ids.topic }],
+        AlarmActions: [{ 'Fn::GetAtt': [ids.relay, 'Arn'] }],
+        OKActions: [{ 'Fn::GetAtt': [ids.relay, 'Arn'] }],
       });
     });
 
@@ -372,8 +456,8 @@ describe('KeyHealthStack', () => {
         Threshold: 1,
         ComparisonOperator: 'LessThanThreshold',
         TreatMissingData: 'breaching',
-        AlarmActions: [{ Ref: ids.topic }],
-        OKActions: [{ Ref: ids.topic }],
+        AlarmActions: [{ 'Fn::GetAtt': [ids.relay, 'Arn'] }],
+        OKActions: [{ 'Fn::GetAtt': [ids.relay, 'Arn'] }],
       });
       example.template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
     });

@@ -174,6 +174,79 @@ describe('SecretsManagerSource', () => {
     });
   });
 
+  describe('across runs of one source (a warm Lambda container)', () => {
+    const MINUTE = 60_000;
+    let nowMs = Date.parse('2026-11-27T10:00:00Z');
+    const now = () => nowMs;
+    beforeEach(() => {
+      nowMs = Date.parse('2026-11-27T10:00:00Z');
+      sm.on(DescribeSecretCommand).resolves({ RotationEnabled: true, VersionIdsToStages: { 'v-current': ['AWSCURRENT'] } });
+    });
+
+    it('reads the value every run but the metadata of an unchanged version once an hour', async () => {
+      const source = new SecretsManagerSource(client, { now });
+      for (const minute of [0, 5, 30, 59]) {
+        nowMs = Date.parse('2026-11-27T10:00:00Z') + minute * MINUTE;
+        await expect(source.load(KEY)).resolves.toMatchObject({ text: SECRET_TEXT, rotationEnabled: true, versionId: 'v-current' });
+      }
+      expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 4);
+      expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 1);
+      nowMs += MINUTE;
+      await source.load(KEY);
+      expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 2);
+    });
+
+    it('reads the metadata again as soon as the current version changes', async () => {
+      const source = new SecretsManagerSource(client, { now });
+      await source.load(KEY);
+      sm.on(GetSecretValueCommand).resolves({ SecretString: SECRET_TEXT, VersionId: 'v-rotated', CreatedDate: new Date(nowMs) });
+      sm.on(DescribeSecretCommand).resolves({ RotationEnabled: true, LastRotatedDate: new Date(nowMs), VersionIdsToStages: {} });
+      nowMs += 5 * MINUTE;
+      await expect(source.load(KEY)).resolves.toMatchObject({ versionId: 'v-rotated', lastRotatedAt: new Date(nowMs - 5 * MINUTE) });
+      expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 2);
+    });
+
+    it('still reports a secret that became unreadable, whatever metadata is cached', async () => {
+      const source = new SecretsManagerSource(client, { now });
+      await source.load(KEY);
+      sm.on(GetSecretValueCommand).rejects(new DecryptionFailure({ message: 'x', $metadata: {} }));
+      nowMs += 5 * MINUTE;
+      await expect(source.load(KEY)).rejects.toThrow(/DecryptionFailure/);
+    });
+
+    it('asks again on the next run after DescribeSecret failed', async () => {
+      const told: string[] = [];
+      const source = new SecretsManagerSource(client, { now, onMetadataError: (_id, error) => told.push(error) });
+      sm.on(DescribeSecretCommand)
+        .rejectsOnce(awsError('ThrottlingException'))
+        .resolves({ RotationEnabled: true, VersionIdsToStages: { 'v-current': ['AWSCURRENT'] } });
+      await expect(source.load(KEY)).resolves.not.toHaveProperty('rotationEnabled');
+      nowMs += 5 * MINUTE;
+      await expect(source.load(KEY)).resolves.toMatchObject({ rotationEnabled: true });
+      expect(told).toEqual(['ThrottlingException']);
+      expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 2);
+    });
+
+    it('asks every run while a version is pending, so a finished or failed rotation shows at once', async () => {
+      sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { 'v-current': ['AWSCURRENT'], 'v-new': ['AWSPENDING'] } });
+      sm.on(ListSecretVersionIdsCommand).resolves({ Versions: [{ VersionId: 'v-new', CreatedDate: new Date(nowMs) }] });
+      const source = new SecretsManagerSource(client, { now });
+      await source.load(KEY);
+      nowMs += 5 * MINUTE;
+      await expect(source.load(KEY)).resolves.toMatchObject({ pendingVersionId: 'v-new' });
+      expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 2);
+      expect(sm).toHaveReceivedCommandTimes(ListSecretVersionIdsCommand, 2);
+    });
+
+    it('keeps the metadata of each secret apart', async () => {
+      const source = new SecretsManagerSource(client, { now });
+      await source.load(KEY);
+      await source.load({ ...KEY, name: 'other', secretId: 'trading/other' });
+      expect(sm).toHaveReceivedCommandWith(DescribeSecretCommand, { SecretId: 'trading/other' });
+      expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 2);
+    });
+  });
+
   it.each([
     ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'x', $metadata: {} }), 'no secret with this name'],
     ['AccessDeniedException', awsError('AccessDeniedException'), 'secretsmanager:GetSecretValue'],
@@ -181,7 +254,7 @@ describe('SecretsManagerSource', () => {
     ['InvalidRequestException', new InvalidRequestException({ message: 'x', $metadata: {} }), 'scheduled for deletion'],
     ['InvalidParameterException', new InvalidParameterException({ message: 'x', $metadata: {} }), 'not a valid secret name or ARN'],
     ['InternalServiceError', new InternalServiceError({ message: 'x', $metadata: {} }), 'the next run tries again'],
-    ['KMSInvalidStateException', awsError('KMSInvalidStateException'), 'a KMS error'],
+    ['KMSOptInRequired', awsError('KMSOptInRequired'), 'a KMS error'],
     ['SomethingNewException', awsError('SomethingNewException'), 'unexpected error from Secrets Manager'],
   ])('turns %s into SecretUnreadableError naming the secret and the error', async (name, error, hint) => {
     sm.on(GetSecretValueCommand).rejects(error);

@@ -1,4 +1,12 @@
-import { AuthorizationErrorException, PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
+import {
+  AuthorizationErrorException,
+  KMSAccessDeniedException,
+  KMSDisabledException,
+  KMSThrottlingException,
+  PublishCommand,
+  SNSClient,
+  ThrottledException,
+} from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildPublishInput } from '../../../lambda/aws/sns';
 import { AlertPublishError } from '../../../lambda/errors';
@@ -66,18 +74,52 @@ describe('publishAlert', () => {
   });
 
   it.each([
-    ['throttling', new ThrottledException({ message: 'Rate exceeded', $metadata: {} }), 'ThrottledException: Rate exceeded'],
+    [
+      'throttling',
+      new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }),
+      'ThrottledException: Rate exceeded (SNS throttled the publish)',
+    ],
     [
       'a missing permission',
-      new AuthorizationErrorException({ message: 'User is not authorized to perform: SNS:Publish', $metadata: {} }),
+      new AuthorizationErrorException({ message: 'User is not authorized to perform: SNS:Publish', $metadata: { httpStatusCode: 403 } }),
       'AuthorizationErrorException: User is not authorized to perform: SNS:Publish',
     ],
-  ])('names the key and the AWS error on %s', async (_label, error, expected) => {
+    [
+      'a topic KMS key the function may not use',
+      new KMSAccessDeniedException({
+        message: 'The ciphertext refers to a customer master key that does not exist',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      "KMSAccessDeniedException: The ciphertext refers to a customer master key that does not exist (the function may not use the topic's KMS key (kms:GenerateDataKey and kms:Decrypt))",
+    ],
+    [
+      'a disabled topic KMS key',
+      new KMSDisabledException({ message: 'arn:aws:kms:us-east-1:123456789012:key/abc is disabled.', $metadata: { httpStatusCode: 400 } }),
+      "KMSDisabledException: arn:aws:kms:us-east-1:123456789012:key/abc is disabled. (the topic's KMS key is disabled, so SNS cannot encrypt the message)",
+    ],
+    [
+      'KMS throttling',
+      new KMSThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }),
+      'KMSThrottlingException: Rate exceeded (KMS throttled the data key SNS asked for to encrypt the message)',
+    ],
+  ])('names the key, the AWS error and what it means on %s, and knows SNS refused it', async (_label, error, expected) => {
     sns.on(PublishCommand).rejects(error);
     const failure = await publishAlert(client, TOPIC, ALERT).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(AlertPublishError);
     expect((failure as AlertPublishError).message).toBe(`Cannot publish the alert for key "coinbase-futures": ${expected}`);
     expect((failure as AlertPublishError).key).toBe('coinbase-futures');
     expect((failure as AlertPublishError).cause).toBe(error);
+    expect((failure as AlertPublishError).maybeAccepted).toBe(false);
+  });
+
+  it.each([
+    ['an abort shortly before the Lambda timeout', Object.assign(new Error('Request aborted'), { name: 'AbortError' }), true],
+    ['a dropped connection', Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }), true],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }), false],
+  ])('tells whether SNS may have taken the message after %s', async (_label, error, maybeAccepted) => {
+    sns.on(PublishCommand).rejects(error);
+    const failure = (await publishAlert(client, TOPIC, ALERT).catch((e: unknown) => e)) as AlertPublishError;
+    expect(failure.maybeAccepted).toBe(maybeAccepted);
+    expect(failure.message).toMatch(/^Cannot publish the alert for key "coinbase-futures": /);
   });
 });

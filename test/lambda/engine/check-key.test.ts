@@ -89,6 +89,21 @@ describe('checkKey', () => {
     expect(parses).toBe(3);
   });
 
+  it.each([
+    ['a line break', 'p4ss\nword'],
+    ['a letter outside Latin-1', 'p4ss€'],
+  ])(
+    'reports a passphrase with %s as SECRET_INVALID naming the field and its header, not as a network failure',
+    async (_label, passphrase) => {
+      const result = await check(coinbaseExchange as ExchangeAdapter<unknown>, { passphrase });
+      expect(result.findings.map((f) => f.code)).toEqual(['SECRET_INVALID']);
+      expect(result.findings[0]?.message).toBe(
+        'The secret field "passphrase" holds characters an HTTP header cannot carry (a line break, a tab or a letter outside Latin-1 pasted in); it goes in the CB-ACCESS-PASSPHRASE header.',
+      );
+      expect(result.findings[0]?.message).not.toContain(passphrase);
+    },
+  );
+
   it('reports as latency the time the whole check took, retries included', async () => {
     sim.misbehave('/accounts', MISBEHAVIOURS.unavailableHtml, 2);
     try {
