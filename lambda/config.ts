@@ -102,7 +102,8 @@ interface KeyDefaults {
 }
 
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// Same meaning as ^[^\s@]+@[^\s@]+\.[^\s@]+$, but linear: that form backtracks quadratically on a long run of dots.
+const EMAIL = /^[^\s@]+@[^\s@](?=[^\s@]*\.[^\s@])[^\s@]*$/;
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // EventBridge: `rate(1 minute)` but `rate(5 minutes)` (the unit agrees in number with the value), and

@@ -41,13 +41,42 @@ class Scanner {
     while (/[ \t\n\r]/.test(this.text[this.at] ?? '')) this.at++;
   }
 
+  /** One value, its containers tracked on a list rather than the call stack, so no depth of nesting overflows it. */
   value(): void {
-    const c = this.text[this.at];
-    if (c === undefined) this.fail('the JSON ends too early');
-    if (c === '{') this.container('}', true);
-    else if (c === '[') this.container(']', false);
-    else if (c === '"') this.string();
-    else this.literal(c);
+    const open: ('}' | ']')[] = [];
+    for (;;) {
+      const c = this.text[this.at];
+      if (c === undefined) this.fail('the JSON ends too early');
+      if (c === '{' || c === '[') {
+        const close = c === '{' ? '}' : ']';
+        this.at++;
+        this.skipBlank();
+        if (this.text[this.at] !== close) {
+          open.push(close);
+          if (close === '}') this.member();
+          continue;
+        }
+        this.at++;
+      } else if (c === '"') this.string();
+      else this.literal(c);
+      // A value ended: close every container that ends here, up to one that goes on with ",".
+      for (;;) {
+        const close = open.at(-1);
+        if (close === undefined) return;
+        this.skipBlank();
+        const next = this.text[this.at];
+        if (next === close) {
+          this.at++;
+          open.pop();
+          continue;
+        }
+        if (next !== ',') this.fail(next === undefined ? 'the JSON ends too early' : `expected "," or "${close}"`);
+        this.at++;
+        if (close === '}') this.member();
+        else this.skipBlank();
+        break;
+      }
+    }
   }
 
   private literal(c: string): void {
@@ -56,36 +85,15 @@ class Scanner {
     this.at += literal.length;
   }
 
-  private container(close: '}' | ']', object: boolean): void {
+  /** A property name and its ":", up to where the property's value starts. */
+  private member(): void {
+    this.skipBlank();
+    if (this.text[this.at] !== '"') this.fail('expected a "quoted" property name (a trailing comma?)');
+    this.string();
+    this.skipBlank();
+    if (this.text[this.at] !== ':') this.fail('expected ":" after the property name');
     this.at++;
     this.skipBlank();
-    if (this.text[this.at] === close) {
-      this.at++;
-      return;
-    }
-    for (;;) {
-      this.skipBlank();
-      if (object) {
-        if (this.text[this.at] !== '"') this.fail('expected a "quoted" property name (a trailing comma?)');
-        this.string();
-        this.skipBlank();
-        if (this.text[this.at] !== ':') this.fail('expected ":" after the property name');
-        this.at++;
-        this.skipBlank();
-      }
-      this.value();
-      this.skipBlank();
-      const next = this.text[this.at];
-      if (next === ',') {
-        this.at++;
-        continue;
-      }
-      if (next === close) {
-        this.at++;
-        return;
-      }
-      this.fail(next === undefined ? 'the JSON ends too early' : `expected "," or "${close}"`);
-    }
   }
 
   private string(): void {
@@ -98,6 +106,8 @@ class Scanner {
         return;
       }
       if (c === '\n') this.fail('a line break inside a string (write \\n)');
+      // JSON.parse refuses every control character in a string, not only the line break.
+      if (c < ' ') this.fail('a control character inside a string (write it escaped, e.g. \\t)');
       if (c === '\\') {
         const escaped = /^\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/.exec(this.text.slice(this.at))?.[0];
         if (!escaped) this.fail('an invalid escape in a string');
