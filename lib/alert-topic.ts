@@ -1,10 +1,11 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { Severity } from '../lambda/findings';
+import { AlarmRelay } from './alarm-relay';
 
 /** Properties of {@link AlertTopic}. */
 export interface AlertTopicProps {
@@ -24,12 +25,10 @@ export interface AlertTopicProps {
    * @default 'critical'
    */
   readonly smsMinSeverity?: Severity;
-  /**
-   * What happens to the topic's KMS key when the stack is deleted.
-   * @default RemovalPolicy.DESTROY (KMS still waits the 30-day pending window before deleting it)
-   */
-  readonly keyRemovalPolicy?: RemovalPolicy;
 }
+
+/** The AWS managed key of SNS: no monthly fee, rotated by AWS every year. */
+export const SNS_MANAGED_KEY_ALIAS = 'alias/aws/sns';
 
 /** Severities from least to most severe, as the alert attribute `severity` carries them. */
 const SEVERITY_ORDER: readonly Severity[] = ['warning', 'unknown', 'critical'];
@@ -40,83 +39,46 @@ export function listSmsSeverities(minimum: Severity): Severity[] {
 }
 
 /**
- * The alert topic: SSL-only, encrypted with its own customer managed KMS key (rotated yearly) that
- * this account's CloudWatch alarms may also use, with e-mail subscriptions and severity-filtered
- * SMS subscriptions.
+ * The alert topic: SSL-only, encrypted with the AWS managed key aws/sns, with e-mail subscriptions
+ * and severity-filtered SMS subscriptions; alarms reach it through {@link alarmAction}.
  */
 export class AlertTopic extends Construct {
-  /** The topic alerts and alarms publish to. */
+  /** The topic alerts and alarms go to. */
   readonly topic: sns.Topic;
-  /** The key that encrypts the topic. */
-  readonly key: kms.Key;
+  /** The function that carries alarms to the topic (they cannot publish to it themselves). */
+  readonly alarmRelay: AlarmRelay;
+  /** The action that sends an alarm's state changes to the topic. */
+  readonly alarmAction: cloudwatch.IAlarmAction;
 
   constructor(scope: Construct, id: string, props: AlertTopicProps = {}) {
     super(scope, id);
     const smsMinSeverity = props.smsMinSeverity ?? 'critical';
 
-    // A customer managed key, not alias/aws/sns: CloudWatch alarms cannot publish to a topic
-    // encrypted with the AWS managed key, because its key policy cannot be changed to let them.
-    this.key = new kms.Key(this, 'Key', {
-      description: 'key-health: encrypts the alert topic',
-      enableKeyRotation: true,
-      removalPolicy: props.keyRemovalPolicy ?? RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(30),
+    // The AWS managed key, not a customer managed one ($1 a month, +$1 for each of its first two
+    // yearly rotations: aws.amazon.com/kms/pricing). CloudWatch alarms cannot publish to a topic
+    // encrypted with it (AWS re:Post, "cloudwatch-configure-alarm-sns"), so the AlarmRelay does.
+    this.topic = new sns.Topic(this, 'Topic', {
+      masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', SNS_MANAGED_KEY_ALIAS),
+      enforceSSL: true,
     });
-    this.topic = new sns.Topic(this, 'Topic', { masterKey: this.key, enforceSSL: true });
-
-    const stack = Stack.of(this);
-    const fromOwnAlarms = {
-      StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: {
-        'aws:SourceArn': stack.formatArn({
-          service: 'cloudwatch',
-          resource: 'alarm',
-          resourceName: '*',
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      },
-    };
-    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowAlarmsOfThisAccount',
-        principals: [cloudWatch],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: fromOwnAlarms,
-      }),
-    );
-    // Action names as in the SNS guide's key policy for AWS service publishers; "*" in a key
-    // policy's Resource means this key only.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowAlarmsOfThisAccountToPublishToTheTopic',
-        principals: [cloudWatch],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: fromOwnAlarms,
-      }),
-    );
+    this.alarmRelay = new AlarmRelay(this, 'AlarmRelay', { topic: this.topic });
+    this.alarmAction = this.alarmRelay.action;
 
     for (const email of new Set(props.emails ?? [])) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-    // CloudWatch alarm notifications carry no message attributes, and SNS never matches a filter
-    // policy against a message without any (even `{"exists": false}` needs one attribute present),
-    // so no filter can let the monitor's own alarms through to SMS.
+    // The relayed alarm messages carry no message attributes (as CloudWatch's own never did), and SNS
+    // never matches a filter policy against a message without any (even `{"exists": false}` needs
+    // one attribute present), so the monitor's own alarms reach e-mail only.
     const filterPolicy = { severity: sns.SubscriptionFilter.stringFilter({ allowlist: listSmsSeverities(smsMinSeverity) }) };
     for (const phone of new Set(props.phones ?? [])) this.topic.addSubscription(new subscriptions.SmsSubscription(phone, { filterPolicy }));
   }
 
-  /** Lets `grantee` publish to the topic: `sns:Publish` on it and the two KMS actions SNS needs on its key, nothing wider. */
+  /**
+   * Lets `grantee` publish to the topic: `sns:Publish` on it, nothing wider. No KMS grant: the key
+   * policy of aws/sns admits every principal of the account that may use SNS, only through SNS.
+   */
   grantPublish(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'EncryptAlerts',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [this.key.keyArn],
-      }),
     );
   }
 }

@@ -1,8 +1,6 @@
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError } from '../lambda/errors';
 import { parseScheduleInterval } from './parse-schedule-interval';
@@ -14,7 +12,7 @@ export interface CheckerAlarmsProps {
   /** The function's EventBridge schedule expression; it sets how long a silence is a missed run. */
   readonly schedule: string;
   /** Where the alarms and their recoveries are sent. */
-  readonly topic: sns.ITopic;
+  readonly action: cloudwatch.IAlarmAction;
 }
 
 /** How a missed-run alarm looks at the Invocations metric. */
@@ -85,7 +83,7 @@ export class CheckerAlarms extends Construct {
       // A function that is never invoked publishes no Invocations data at all.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    const notify = new actions.SnsAction(props.topic);
+    const notify = props.action;
     for (const alarm of [this.errors, this.missedRuns]) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);

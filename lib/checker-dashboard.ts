@@ -1,18 +1,21 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { KeyConfig } from '../lambda/config';
 import { rankStatus, STATUSES } from '../lambda/findings';
-import { type KeyMetricName, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../lambda/metrics';
+import type { KeyMetricName } from '../lambda/metrics';
 import { parseScheduleInterval } from './parse-schedule-interval';
 
 /** Properties of {@link CheckerDashboard}. */
 export interface CheckerDashboardProps {
-  /** The checked keys; each gets its own row and lines. */
+  /** The checked keys; the table gets a row for each. */
   readonly keys: readonly Pick<KeyConfig, 'name' | 'exchange'>[];
   /** The checker function, for its invocations, errors and duration. */
   readonly function: lambda.Function;
+  /** The function's log group: its key lines hold every per-key figure the dashboard shows. */
+  readonly logGroup: logs.ILogGroup;
   /** The function's schedule expression; one data point per run sets the graphs' period. */
   readonly schedule: string;
   /**
@@ -27,12 +30,13 @@ export interface CheckerDashboardProps {
   readonly dashboardName?: string;
 }
 
-// Colours of the CloudWatch console palette, so the table reads like the alarm widget next to it.
+// Colours of the CloudWatch console palette, so the graphs read like the alarm widget next to them.
 const RED = '#d62728';
 const ORANGE = '#ff7f0e';
 const FULL_WIDTH = 24;
-// The handler writes these two dimensions, in this order, on every metric line.
-const [KEY_DIMENSION, EXCHANGE_DIMENSION] = METRIC_DIMENSIONS;
+
+/** Only the handler's key lines carry StatusLevel; other log lines (and dry runs, which write none) are left out. */
+const KEY_LINES = 'filter ispresent(StatusLevel)';
 
 /**
  * The graph period for a schedule: one run per period, so every point is one run. `cron(...)` gaps
@@ -46,9 +50,35 @@ export function computeDashboardPeriod(schedule: string): Duration {
 }
 
 /**
- * A CloudWatch dashboard of the keys' embedded metrics (status, clock offset, latency, days to
- * rotation and expiry), each key named explicitly since the keys are known at synth, and of the
- * checker function's own health.
+ * The Logs Insights queries behind the per-key widgets, by widget title, each as the lines that
+ * LogQueryWidget joins with `|`; `period` is the bin of the graphs.
+ */
+export function buildKeyQueries(period: Duration): Record<string, string[]> {
+  const bin = `bin(${period.toSeconds()}s)`;
+  const overTime = (name: KeyMetricName, statistic: 'avg' | 'max' | 'min') => [
+    `filter ispresent(${name})`,
+    `stats ${statistic}(${name}) by Key, ${bin}`,
+  ];
+  return {
+    Keys: [
+      KEY_LINES,
+      'stats latest(Status) as status, latest(Codes) as codes, latest(StatusLevel) as level, max(StatusLevel) as worstLevel, ' +
+        'latest(ClockOffsetMs) as offsetMs, latest(LatencyMs) as latencyMs, latest(DaysToRotation) as daysToRotation, ' +
+        'latest(DaysToExpiry) as daysToExpiry, max(@timestamp) as lastCheck by Key, Exchange',
+      'sort level desc',
+    ],
+    'Keys by status (latest check)': [KEY_LINES, 'stats latest(Status) as status by Key', 'stats count(*) as keys by status'],
+    'Clock offset (ms, ours minus the exchange’s)': overTime('ClockOffsetMs', 'avg'),
+    'Latency (ms)': overTime('LatencyMs', 'max'),
+    'Days to rotation': overTime('DaysToRotation', 'min'),
+    'Days to exchange-side expiry': overTime('DaysToExpiry', 'min'),
+  };
+}
+
+/**
+ * A CloudWatch dashboard of the keys (a table of each key's status, codes and figures, keys by
+ * status, clock offset, latency, days to rotation and expiry over time), read with Logs Insights
+ * from the function's key lines instead of custom metrics, and of the checker function's own health.
  */
 export class CheckerDashboard extends Construct {
   /** The dashboard. */
@@ -57,16 +87,10 @@ export class CheckerDashboard extends Construct {
   constructor(scope: Construct, id: string, props: CheckerDashboardProps) {
     super(scope, id);
     const period = computeDashboardPeriod(props.schedule);
-    const keyMetric = (key: Pick<KeyConfig, 'name' | 'exchange'>, metricName: KeyMetricName, statistic: string, label = key.name) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { [KEY_DIMENSION]: key.name, [EXCHANGE_DIMENSION]: key.exchange },
-        statistic,
-        period,
-        label,
-      });
-    const keys = props.keys;
+    const queries = buildKeyQueries(period);
+    const logGroupNames = [props.logGroup.logGroupName];
+    const keyWidget = (title: string, view: cloudwatch.LogQueryVisualizationType, width: number, height = 6) =>
+      new cloudwatch.LogQueryWidget({ title, logGroupNames, queryLines: queries[title], view, width, height });
     const legend = STATUSES.map((status) => `**${rankStatus(status)}** ${status}`).join(' · ');
     const fn = props.function;
 
@@ -78,65 +102,18 @@ export class CheckerDashboard extends Construct {
       new cloudwatch.TextWidget({
         markdown: [
           '# key-health',
-          `Status level per key: ${legend} (the worst of each period). Healthy keys counts keys that are ok or warning; a key that could not be checked (unknown) is not counted. Checks run on \`${props.schedule}\`; each point is one run.`,
+          `Status level: ${legend}; \`worstLevel\` is the worst in the time range. Checks run on \`${props.schedule}\`; each point is one run. The key figures are read from the checker's log lines (kept 30 days) with Logs Insights, billed per GB scanned: a day of lines is a few MB.`,
         ].join('\n'),
         width: FULL_WIDTH,
         height: 2,
       }),
     );
-    const healthyIds = keys.map((_, i) => `healthy${i}`);
     this.dashboard.addWidgets(
-      new cloudwatch.TableWidget({
-        title: 'Status level per key',
-        metrics: keys.map((key) => keyMetric(key, 'StatusLevel', cloudwatch.Stats.MAXIMUM)),
-        // Levels are whole numbers; half steps keep each colour to its levels whatever the bounds' inclusiveness.
-        thresholds: [
-          cloudwatch.TableThreshold.between(rankStatus('warning') - 0.5, rankStatus('critical') - 0.5, ORANGE),
-          cloudwatch.TableThreshold.above(rankStatus('critical') - 0.5, RED),
-        ],
-        summary: { columns: [cloudwatch.TableSummaryColumn.MAXIMUM], sticky: true },
-        width: 12,
-        height: Math.max(6, keys.length + 3),
-      }),
-      new cloudwatch.SingleValueWidget({
-        title: 'Healthy keys',
-        metrics: [
-          new cloudwatch.MathExpression({
-            expression: `SUM([${healthyIds.join(',')}])`,
-            usingMetrics: Object.fromEntries(keys.map((key, i) => [healthyIds[i], keyMetric(key, 'Healthy', cloudwatch.Stats.MINIMUM)])),
-            label: `healthy of ${keys.length}`,
-            period,
-          }),
-        ],
-        width: 4,
-        height: 6,
-      }),
-      new cloudwatch.AlarmStatusWidget({ title: 'The monitor itself', alarms: [...(props.alarms ?? [])], width: 8, height: 6 }),
+      keyWidget('Keys', cloudwatch.LogQueryVisualizationType.TABLE, FULL_WIDTH, Math.max(6, props.keys.length + 3)),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Clock offset (ms, ours minus the exchange’s)',
-        left: keys.map((key) => keyMetric(key, 'ClockOffsetMs', cloudwatch.Stats.AVERAGE)),
-        leftAnnotations: [{ value: 0, label: 'in sync' }],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Latency (ms)',
-        left: keys.map((key) => keyMetric(key, 'LatencyMs', cloudwatch.Stats.MAXIMUM)),
-        leftYAxis: { min: 0 },
-        width: 12,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Days to rotation and to exchange-side expiry',
-        left: keys.flatMap((key) => [
-          keyMetric(key, 'DaysToRotation', cloudwatch.Stats.MINIMUM, `${key.name} rotation`),
-          keyMetric(key, 'DaysToExpiry', cloudwatch.Stats.MINIMUM, `${key.name} expiry`),
-        ]),
-        leftAnnotations: [{ value: 0, label: 'overdue', color: RED }],
-        width: 12,
-      }),
+      keyWidget('Keys by status (latest check)', cloudwatch.LogQueryVisualizationType.PIE, 6),
+      new cloudwatch.AlarmStatusWidget({ title: 'The monitor itself', alarms: [...(props.alarms ?? [])], width: 6, height: 6 }),
       new cloudwatch.GraphWidget({
         title: 'Checker runs',
         left: [
@@ -157,6 +134,14 @@ export class CheckerDashboard extends Construct {
         leftYAxis: { min: 0 },
         width: 6,
       }),
+    );
+    this.dashboard.addWidgets(
+      keyWidget('Clock offset (ms, ours minus the exchange’s)', cloudwatch.LogQueryVisualizationType.LINE, 12),
+      keyWidget('Latency (ms)', cloudwatch.LogQueryVisualizationType.LINE, 12),
+    );
+    this.dashboard.addWidgets(
+      keyWidget('Days to rotation', cloudwatch.LogQueryVisualizationType.LINE, 12),
+      keyWidget('Days to exchange-side expiry', cloudwatch.LogQueryVisualizationType.LINE, 12),
     );
   }
 }

@@ -6,6 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Config } from '../lambda/config';
+import { DEFAULT_KEY_METRIC_SET, KEY_METRICS_ENV, type KeyMetricSet } from '../lambda/metrics';
 import { CHECKER_ENTRY, CHECKER_ESBUILD, CHECKER_HANDLER } from './checker-bundling';
 import { CONFIG_FILE_NAME, planLambdaConfigDelivery, writeFileCommands } from './lambda-config';
 
@@ -67,6 +68,12 @@ export interface CheckerFunctionProps {
    * @default - alerts carry no dashboard link
    */
   readonly dashboardName?: string;
+  /**
+   * Which per-key figures CloudWatch also stores as custom metrics ($0.30 each a month); the
+   * function gets it as KEY_HEALTH_METRICS when it is not the default.
+   * @default DEFAULT_KEY_METRIC_SET ('none': the dashboard reads the log lines)
+   */
+  readonly keyMetrics?: KeyMetricSet;
   /**
    * The handler source file.
    * @default lambda/handler.ts
@@ -151,6 +158,7 @@ export class CheckerFunction extends Construct {
         ALERT_TOPIC_ARN: props.alertTopicArn,
         STATE_TABLE_NAME: props.stateTableName,
         ...(props.dashboardName !== undefined && { DASHBOARD_NAME: props.dashboardName }),
+        ...(props.keyMetrics !== undefined && props.keyMetrics !== DEFAULT_KEY_METRIC_SET && { [KEY_METRICS_ENV]: props.keyMetrics }),
       },
       bundling: {
         forceDockerBundling: false,

@@ -3,6 +3,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import type { Config } from '../lambda/config';
+import { ConfigError } from '../lambda/errors';
+import { DEFAULT_KEY_METRIC_SET, KEY_METRIC_SETS, type KeyMetricSet, parseKeyMetricSet } from '../lambda/metrics';
 import { AlertTopic } from './alert-topic';
 import { CheckerAlarms } from './checker-alarms';
 import { CheckerDashboard } from './checker-dashboard';
@@ -32,15 +34,41 @@ export interface KeyHealthStackProps extends StackProps {
    * @default false
    */
   readonly staticEgress?: boolean;
+  /**
+   * Which per-key figures CloudWatch also stores as custom metrics, at $0.30 each a month: `none`,
+   * `status` (StatusLevel, for an alarm per key) or `all` (the six of KEY_METRICS).
+   * @default the context value `keyHealthMetrics` (`-c keyHealthMetrics=status`), else `none`
+   */
+  readonly keyMetrics?: KeyMetricSet;
+}
+
+/** The context key that opts in to per-key custom metrics (`-c keyHealthMetrics=all`). */
+export const KEY_METRICS_CONTEXT_KEY = 'keyHealthMetrics';
+
+/** The metric set `keyHealthMetrics` asks for in `scope`'s context; unset is {@link DEFAULT_KEY_METRIC_SET}. */
+export function readKeyMetricsContext(scope: Construct): KeyMetricSet {
+  const raw: unknown = scope.node.tryGetContext(KEY_METRICS_CONTEXT_KEY);
+  if (raw === undefined || raw === '') return DEFAULT_KEY_METRIC_SET;
+  try {
+    if (typeof raw === 'string') return parseKeyMetricSet(raw);
+  } catch {
+    // Reported below with the context key and an example.
+  }
+  throw new ConfigError(
+    [
+      `${KEY_METRICS_CONTEXT_KEY}: must be one of ${KEY_METRIC_SETS.join(', ')} (-c ${KEY_METRICS_CONTEXT_KEY}=status), got ${JSON.stringify(raw)}`,
+    ],
+    'context',
+  );
 }
 
 /**
  * key-health on AWS: a scheduled Lambda that checks the configured exchange keys, reads them from
  * Secrets Manager, keeps alert state per key in DynamoDB and alerts through an encrypted SNS topic;
- * alarms on the function itself go to the same topic; a dashboard shows the keys' metrics.
+ * alarms on the function itself reach the same topic; a dashboard shows the keys from its log lines.
  */
 export class KeyHealthStack extends Stack {
-  /** The alert topic and its key. */
+  /** The alert topic and the relay that carries the alarms to it. */
   readonly alerts: AlertTopic;
   /** The checker Lambda, its role and log group. */
   readonly checker: CheckerFunction;
@@ -48,7 +76,7 @@ export class KeyHealthStack extends Stack {
   readonly state: StateTable;
   /** The alarms on the checker itself. */
   readonly alarms: CheckerAlarms;
-  /** The dashboard of the keys' metrics and the checker's health. */
+  /** The dashboard of the keys (from the checker's log lines) and the checker's health. */
   readonly dashboard: CheckerDashboard;
   /** The VPC and fixed address the checker's traffic leaves from, when `staticEgress` is on. */
   readonly egress?: StaticEgress;
@@ -71,6 +99,7 @@ export class KeyHealthStack extends Stack {
     this.checker = new CheckerFunction(this, 'Checker', {
       config,
       dashboardName,
+      keyMetrics: props.keyMetrics ?? readKeyMetricsContext(this),
       alertTopicArn: this.alerts.topic.topicArn,
       stateTableName: this.state.table.tableName,
       ...(props.checkerEntry !== undefined && { entry: props.checkerEntry }),
@@ -88,11 +117,12 @@ export class KeyHealthStack extends Stack {
     this.alarms = new CheckerAlarms(this, 'Alarms', {
       function: this.checker.function,
       schedule: config.schedule,
-      topic: this.alerts.topic,
+      action: this.alerts.alarmAction,
     });
     this.dashboard = new CheckerDashboard(this, 'Dashboard', {
       keys: config.keys,
       function: this.checker.function,
+      logGroup: this.checker.logGroup,
       schedule: config.schedule,
       alarms: [this.alarms.errors, this.alarms.missedRuns],
       dashboardName,

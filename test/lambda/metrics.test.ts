@@ -1,11 +1,21 @@
+import { EnvError } from '../../lambda/errors';
 import type { Status } from '../../lambda/findings';
 import { makeFinding, rankStatus } from '../../lambda/findings';
-import { formatMetricLines, KEY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../lambda/metrics';
+import {
+  DEFAULT_KEY_METRIC_SET,
+  formatMetricLines,
+  type KEY_METRIC_SETS,
+  KEY_METRICS,
+  listDeclaredMetrics,
+  METRIC_DIMENSIONS,
+  METRICS_NAMESPACE,
+  readKeyMetricSet,
+} from '../../lambda/metrics';
 import type { KeyResult, Report } from '../../lambda/report';
 
 const NOW = Date.parse('2026-11-27T10:00:00.000Z');
 const DAY = 86_400_000;
-const OPTIONS = { namespace: METRICS_NAMESPACE, nowMs: NOW };
+const OPTIONS = { namespace: METRICS_NAMESPACE, nowMs: NOW, metrics: 'all' } as const;
 
 function result(overrides: Partial<KeyResult> = {}): KeyResult {
   return {
@@ -110,7 +120,7 @@ describe('emfProblems (the spec check the tests rely on)', () => {
   });
 });
 
-describe('formatMetricLines', () => {
+describe('formatMetricLines with every metric declared', () => {
   it('writes one EMF line per key with every metric, dimensioned by Key and Exchange', () => {
     const line = lineOf(
       result({
@@ -148,7 +158,7 @@ describe('formatMetricLines', () => {
       DaysToRotation: 78,
       DaysToExpiry: 10.5,
       Status: 'ok',
-      Codes: [],
+      Codes: '',
     });
   });
 
@@ -162,7 +172,7 @@ describe('formatMetricLines', () => {
   });
 
   it('uses the namespace and timestamp it is given', () => {
-    const [line] = formatMetricLines(report(result()), { namespace: 'KeyHealthTest', nowMs: 1_700_000_000_123 });
+    const [line] = formatMetricLines(report(result()), { namespace: 'KeyHealthTest', nowMs: 1_700_000_000_123, metrics: 'all' });
     expect(JSON.parse(line ?? '')._aws).toMatchObject({
       Timestamp: 1_700_000_000_123,
       CloudWatchMetrics: [{ Namespace: 'KeyHealthTest' }],
@@ -227,15 +237,19 @@ describe('formatMetricLines', () => {
     expect(line.DaysToExpiry).toBe(days);
   });
 
-  it('names the status and finding codes but never a finding message', () => {
+  it('names the status and each finding code once, in one string, but never a finding message', () => {
     const secretish = 'apiSecret=c3VwZXItc2VjcmV0';
     const line = lineOf(
       result({
         status: 'critical',
-        findings: [makeFinding('AUTH_INVALID_SIGNATURE', `rejected ${secretish}`), makeFinding('CLOCK_DRIFT', 'x')],
+        findings: [
+          makeFinding('AUTH_INVALID_SIGNATURE', `rejected ${secretish}`),
+          makeFinding('CLOCK_DRIFT', 'x'),
+          makeFinding('CLOCK_DRIFT', 'y'),
+        ],
       }),
     );
-    expect(line).toMatchObject({ Status: 'critical', Codes: ['AUTH_INVALID_SIGNATURE', 'CLOCK_DRIFT'] });
+    expect(line).toMatchObject({ Status: 'critical', Codes: 'AUTH_INVALID_SIGNATURE CLOCK_DRIFT' });
     expect(JSON.stringify(line)).not.toContain(secretish);
   });
 
@@ -265,5 +279,62 @@ describe('formatMetricLines', () => {
     const aws = line._aws as { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
     expect(aws.CloudWatchMetrics[0]?.Dimensions).toEqual([[...METRIC_DIMENSIONS]]);
     expect(Object.fromEntries(aws.CloudWatchMetrics[0]?.Metrics.map((m) => [m.Name, m.Unit]) ?? [])).toEqual(KEY_METRICS);
+  });
+});
+
+describe('formatMetricLines by metric set', () => {
+  const FULL = result({
+    expiry: { keyAgeDays: 1, nextRotationAt: new Date(NOW + DAY).toISOString(), exchangeExpiresAt: new Date(NOW + 2 * DAY).toISOString() },
+  });
+  const lineWith = (metrics?: (typeof KEY_METRIC_SETS)[number]) =>
+    JSON.parse(
+      formatMetricLines(report(FULL), { namespace: METRICS_NAMESPACE, nowMs: NOW, ...(metrics && { metrics }) })[0] ?? '',
+    ) as Record<string, unknown>;
+
+  it('declares no metric by default: a plain JSON line with the same figures, which CloudWatch does not bill as metrics', () => {
+    expect(DEFAULT_KEY_METRIC_SET).toBe('none');
+    const plain = lineWith();
+    expect(plain).not.toHaveProperty('_aws');
+    const { _aws, ...figures } = lineWith('all');
+    expect(plain).toEqual(figures);
+    expect(Object.keys(plain)).toEqual(['Key', 'Exchange', ...Object.keys(KEY_METRICS), 'Status', 'Codes']);
+  });
+
+  it('declares only StatusLevel for the status set, and still writes every figure', () => {
+    const line = lineWith('status');
+    expect(declared(line)).toEqual(['StatusLevel']);
+    expect(emfProblems(JSON.stringify(line))).toEqual([]);
+    expect(line).toMatchObject({ Healthy: 1, ClockOffsetMs: -12, LatencyMs: 51, DaysToRotation: 1, DaysToExpiry: 2 });
+  });
+
+  it.each([
+    ['none', []],
+    ['status', ['StatusLevel']],
+    ['all', Object.keys(KEY_METRICS)],
+  ] as const)('lists for the %s set the metrics it declares', (set, names) => {
+    expect(listDeclaredMetrics(set)).toEqual(names);
+  });
+});
+
+describe('readKeyMetricSet', () => {
+  it.each([
+    [{}, 'none'],
+    [{ KEY_HEALTH_METRICS: '' }, 'none'],
+    [{ KEY_HEALTH_METRICS: 'status' }, 'status'],
+    [{ KEY_HEALTH_METRICS: ' all ' }, 'all'],
+  ])('reads %j as %s', (env, set) => {
+    expect(readKeyMetricSet(env)).toBe(set);
+  });
+
+  it('refuses an unknown set, naming the variable and the accepted values', () => {
+    const failure = (() => {
+      try {
+        return readKeyMetricSet({ KEY_HEALTH_METRICS: 'everything' });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(failure).toBeInstanceOf(EnvError);
+    expect((failure as EnvError).problems).toEqual(['KEY_HEALTH_METRICS: must be one of none, status, all, got "everything"']);
   });
 });

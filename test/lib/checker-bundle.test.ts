@@ -111,7 +111,9 @@ require(${JSON.stringify(join(dir, 'index.js'))}).handler({ keys: ['nope'] }, { 
   });
 
   it('targets the Node version the function runs on', () => {
-    const [fn] = resourcesOf(synth().json, 'AWS::Lambda::Function');
-    expect(fn?.Properties.Runtime).toBe(`nodejs${CHECKER_NODE_MAJOR}.x`);
+    // Every function: the checker and the alarm relay.
+    const functions = resourcesOf(synth().json, 'AWS::Lambda::Function');
+    expect(functions.map((fn) => fn.Properties.Runtime)).toEqual(functions.map(() => `nodejs${CHECKER_NODE_MAJOR}.x`));
+    expect(functions).toHaveLength(2);
   });
 });

@@ -1,30 +1,25 @@
-import { KEY_METRICS, type KeyMetricName, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../lambda/metrics';
-import { computeDashboardPeriod } from '../../lib/checker-dashboard';
+import { Duration } from 'aws-cdk-lib';
+import { formatMetricLines, KEY_METRICS, METRICS_NAMESPACE } from '../../lambda/metrics';
+import { buildKeyQueries, computeDashboardPeriod } from '../../lib/checker-dashboard';
 import { exampleWith, logicalId, type SynthResult, single, synth } from './stack-fixture';
 
-/** One line of a widget's `metrics`: `[namespace, name, dim, value, …, {options}]` or `[{expression…}]`. */
+/** One line of a metric widget's `metrics`: `[namespace, name, dim, value, …, {options}]`. */
 type MetricLine = unknown[];
 
 interface Widget {
   type: string;
+  width: number;
+  height: number;
   properties: {
     title?: string;
     view?: string;
     markdown?: string;
     alarms?: string[];
     metrics?: MetricLine[];
-    table?: { summaryColumns: string[] };
+    query?: string;
+    region?: string;
     annotations?: { horizontal: unknown[] };
-    period?: number;
   };
-}
-
-/** A metric line read back: its namespace, name, dimensions and options. */
-interface MetricRef {
-  namespace: string;
-  name: string;
-  dimensions: Record<string, string>;
-  options: { label?: string; stat?: string; period?: number; id?: string };
 }
 
 const KEYS = [
@@ -38,21 +33,15 @@ function dashboardWidgets(result: SynthResult): Widget[] {
   return (JSON.parse(dashboard.Properties.DashboardBody as string) as { widgets: Widget[] }).widgets;
 }
 
-function metricRefs(widget: Widget | undefined): MetricRef[] {
-  return (widget?.properties.metrics ?? []).flatMap((line) => {
-    if (typeof line[0] !== 'string') return [];
-    const last = line[line.length - 1];
-    const options = (typeof last === 'object' ? last : {}) as MetricRef['options'];
-    const pairs = line.slice(2, typeof last === 'object' ? -1 : undefined) as string[];
-    const dimensions = Object.fromEntries(pairs.flatMap((_, i) => (i % 2 === 0 ? [[pairs[i], pairs[i + 1]]] : [])));
-    return [{ namespace: line[0] as string, name: line[1] as string, dimensions, options }];
-  });
-}
-
-function widgetTitled(widgets: Widget[], title: RegExp): Widget {
-  const found = widgets.filter((w) => title.test(w.properties.title ?? ''));
+function widgetTitled(widgets: Widget[], title: string): Widget {
+  const found = widgets.filter((w) => w.properties.title === title);
   if (found.length !== 1) throw new Error(`expected one widget titled ${title}, found ${found.length}`);
   return found[0] as Widget;
+}
+
+/** The field names a query reads from the key lines (the words in aggregate calls and filters). */
+function fieldsRead(query: string): string[] {
+  return [...query.matchAll(/\b(?:latest|max|min|avg|ispresent)\(([A-Za-z]+)\)/g)].map((m) => m[1] as string);
 }
 
 describe('dashboardPeriod', () => {
@@ -65,6 +54,60 @@ describe('dashboardPeriod', () => {
     ['cron(0/10 * * * ? *)', 3600],
   ])('shows %s in periods of %i s', (schedule, seconds) => {
     expect(computeDashboardPeriod(schedule).toSeconds()).toBe(seconds);
+  });
+});
+
+describe('buildKeyQueries', () => {
+  const queries = buildKeyQueries(Duration.minutes(5));
+
+  it('reads only fields the handler writes on its key lines', () => {
+    const line = JSON.parse(
+      formatMetricLines(
+        {
+          checkedAt: '2026-11-27T10:00:00.000Z',
+          status: 'ok',
+          results: [
+            {
+              name: 'k',
+              exchange: 'coinbase-advanced',
+              status: 'ok',
+              findings: [],
+              clock: { offsetMs: 1, rttMs: 2, toleranceMs: 3, source: 'time-endpoint' },
+              permissions: { view: true, trade: true, transfer: false, futures: true, ipRestricted: null },
+              expiry: { keyAgeDays: 1, nextRotationAt: '2026-12-27T10:00:00.000Z', exchangeExpiresAt: '2027-01-27T10:00:00.000Z' },
+              latencyMs: 4,
+              notes: [],
+            },
+          ],
+        },
+        { namespace: METRICS_NAMESPACE, nowMs: Date.parse('2026-11-27T10:00:00.000Z') },
+      )[0] ?? '',
+    ) as Record<string, unknown>;
+    const read = new Set(Object.values(queries).flatMap((lines) => fieldsRead(lines.join(' '))));
+    // Healthy is left to the opt-in metrics: the pie counts keys by their status instead.
+    expect([...read].sort()).toEqual([...Object.keys(KEY_METRICS).filter((name) => name !== 'Healthy'), 'Codes', 'Status'].sort());
+    for (const field of read) expect(line).toHaveProperty(field);
+    for (const lines of Object.values(queries)) expect(lines.join(' ')).toMatch(/\bby Key\b/);
+  });
+
+  it('bins the graphs by the period, one line per key', () => {
+    expect(queries['Latency (ms)']).toEqual(['filter ispresent(LatencyMs)', 'stats max(LatencyMs) by Key, bin(300s)']);
+    expect(buildKeyQueries(Duration.hours(1))['Days to rotation']).toEqual([
+      'filter ispresent(DaysToRotation)',
+      'stats min(DaysToRotation) by Key, bin(3600s)',
+    ]);
+  });
+
+  it('tables each key with its latest status and codes, worst first, and counts keys by their latest status', () => {
+    expect(queries.Keys?.[0]).toBe('filter ispresent(StatusLevel)');
+    expect(queries.Keys?.[1]).toMatch(/^stats latest\(Status\) as status, latest\(Codes\) as codes, latest\(StatusLevel\) as level,/);
+    expect(queries.Keys?.[1]).toMatch(/by Key, Exchange$/);
+    expect(queries.Keys?.[2]).toBe('sort level desc');
+    expect(queries['Keys by status (latest check)']).toEqual([
+      'filter ispresent(StatusLevel)',
+      'stats latest(Status) as status by Key',
+      'stats count(*) as keys by status',
+    ]);
   });
 });
 
@@ -87,77 +130,57 @@ describe('CheckerDashboard', () => {
     expect(dashboard.id).toBe(logicalId(result.stack.dashboard.dashboard));
   });
 
-  it('graphs every metric of every key in the KeyHealth namespace with exactly the Key and Exchange dimensions', () => {
-    const keyMetrics = widgets.flatMap(metricRefs).filter((m) => m.namespace === METRICS_NAMESPACE);
-    const seen = new Set(keyMetrics.map((m) => `${m.name} ${m.dimensions.Key} ${m.dimensions.Exchange}`));
-    const expected = KEYS.flatMap((key) => Object.keys(KEY_METRICS).map((name) => `${name} ${key.name} ${key.exchange}`));
-    expect([...seen].sort()).toEqual(expected.sort());
-    expect(new Set(keyMetrics.map((m) => Object.keys(m.dimensions).sort().join(',')))).toEqual(
-      new Set([[...METRIC_DIMENSIONS].sort().join(',')]),
+  it('reads every per-key figure from the checker’s log group with Logs Insights, none from custom metrics', () => {
+    const logs = `<${logicalId(result.stack.checker.logGroup)}>`;
+    const logWidgets = widgets.filter((w) => w.type === 'log');
+    expect(logWidgets.map((w) => w.properties.title)).toEqual(Object.keys(buildKeyQueries(Duration.hours(1))));
+    for (const widget of logWidgets) {
+      const expected = buildKeyQueries(Duration.hours(1))[widget.properties.title ?? ''] ?? [];
+      expect(widget.properties.query).toBe(`SOURCE '${logs}' | ${expected.join('\n| ')}`);
+    }
+    const namespaces = widgets.flatMap((w) => (w.properties.metrics ?? []).map((line) => line[0]));
+    expect(namespaces.filter((n) => typeof n === 'string' && n !== 'AWS/Lambda')).toEqual([]);
+  });
+
+  it('shows the key table across the dashboard with a row for each key, and the figures over time as lines', () => {
+    const table = widgetTitled(widgets, 'Keys');
+    expect([table.properties.view, table.width, table.height]).toEqual(['table', 24, 6]);
+    expect(widgetTitled(widgets, 'Keys by status (latest check)').properties.view).toBe('pie');
+    for (const title of [
+      'Clock offset (ms, ours minus the exchange’s)',
+      'Latency (ms)',
+      'Days to rotation',
+      'Days to exchange-side expiry',
+    ])
+      expect(widgetTitled(widgets, title).properties.view).toBe('timeSeries');
+    const many = dashboardWidgets(
+      synth({
+        keyHealth: exampleWith({
+          keys: Array.from({ length: 20 }, (_, i) => ({ name: `k${i}`, exchange: 'coinbase-exchange', secretId: `trading/k${i}` })),
+        }),
+      }),
     );
-  });
-
-  it('reads one run per point: the key metrics use the schedule as period', () => {
-    const periods = widgets
-      .flatMap(metricRefs)
-      .filter((m) => m.namespace === METRICS_NAMESPACE)
-      .map((m) => m.options.period);
-    expect(new Set(periods)).toEqual(new Set([3600]));
-  });
-
-  it('tables the worst status level per key, coloured from warning and red at critical', () => {
-    const table = widgetTitled(widgets, /^Status level per key$/);
-    expect(table.properties.view).toBe('table');
-    expect(metricRefs(table).map((m) => [m.name, m.dimensions.Key, m.options.stat, m.options.label])).toEqual([
-      ['StatusLevel', 'coinbase-futures', 'Maximum', 'coinbase-futures'],
-      ['StatusLevel', 'cb-spot', 'Maximum', 'cb-spot'],
-    ]);
-    expect(table.properties.table?.summaryColumns).toEqual(['MAX']);
-    expect(table.properties.annotations?.horizontal).toEqual([
-      [{ value: 0.5, color: '#ff7f0e' }, { value: 2.5 }],
-      { value: 2.5, color: '#d62728', fill: 'above' },
-    ]);
-  });
-
-  it('counts the healthy keys as the sum of each key’s Healthy metric', () => {
-    const single = widgetTitled(widgets, /^Healthy keys$/);
-    expect(single.properties.metrics?.[0]).toEqual([{ expression: 'SUM([healthy0,healthy1])', label: 'healthy of 2', period: 3600 }]);
-    expect(metricRefs(single).map((m) => [m.options.id, m.name, m.dimensions.Key, m.options.stat])).toEqual([
-      ['healthy0', 'Healthy', 'coinbase-futures', 'Minimum'],
-      ['healthy1', 'Healthy', 'cb-spot', 'Minimum'],
-    ]);
-  });
-
-  it.each([
-    [/^Clock offset/, ['ClockOffsetMs']],
-    [/^Latency/, ['LatencyMs']],
-    [/^Days to rotation/, ['DaysToRotation', 'DaysToExpiry']],
-  ] as Array<[RegExp, KeyMetricName[]]>)('draws %s over time with one line per key', (title, names) => {
-    const graph = widgetTitled(widgets, title);
-    expect(graph.properties.view).toBe('timeSeries');
-    expect(metricRefs(graph).map((m) => `${m.name} ${m.dimensions.Key}`)).toEqual(
-      KEYS.flatMap((key) => names.map((name) => `${name} ${key.name}`)),
-    );
+    expect(widgetTitled(many, 'Keys').height).toBe(23);
   });
 
   it('shows the checker’s invocations, errors, throttles and duration against its timeout', () => {
     const fn = `<${logicalId(result.stack.checker.function)}>`;
-    const lambdaMetrics = widgets.flatMap(metricRefs).filter((m) => m.namespace === 'AWS/Lambda');
-    expect(lambdaMetrics.map((m) => `${m.name} ${m.options.stat ?? 'Average'} ${m.dimensions.FunctionName}`)).toEqual([
+    const lambdaMetrics = widgets.flatMap((w) => (w.properties.metrics ?? []).filter((line) => line[0] === 'AWS/Lambda'));
+    expect(lambdaMetrics.map((line) => `${line[1]} ${(line[4] as { stat?: string }).stat ?? 'Average'} ${line[3]}`)).toEqual([
       `Invocations Sum ${fn}`,
       `Errors Sum ${fn}`,
       `Throttles Sum ${fn}`,
       `Duration Average ${fn}`,
       `Duration Maximum ${fn}`,
     ]);
-    expect(widgetTitled(widgets, /^Checker duration/).properties.annotations?.horizontal).toContainEqual(
+    expect(widgetTitled(widgets, 'Checker duration (ms)').properties.annotations?.horizontal).toContainEqual(
       expect.objectContaining({ value: 120000, label: 'timeout' }),
     );
   });
 
   it('shows the state of the monitor’s own alarms', () => {
     const { errors, missedRuns } = result.stack.alarms;
-    expect(widgetTitled(widgets, /^The monitor itself$/).properties.alarms).toEqual([
+    expect(widgetTitled(widgets, 'The monitor itself').properties.alarms).toEqual([
       `<${logicalId(errors)}.Arn>`,
       `<${logicalId(missedRuns)}.Arn>`,
     ]);

@@ -61,7 +61,7 @@ describe('StaticEgress', () => {
   });
 
   it('places the function in the private subnet with the egress security group only', () => {
-    const fn = single(on.json, 'AWS::Lambda::Function');
+    const fn = on.json.Resources[ids.fn] as { Properties: Record<string, unknown> };
     expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: [`<${subnets.private.id}>`], SecurityGroupIds: [`<${ids.sg}.GroupId>`] });
   });
 
