@@ -1,194 +1,588 @@
 /**
- * `npm run bench`: measures the engine against the local simulator with a fixed latency added to
- * every answer (wall time for 1, 10 and 100 keys, requests per key, peak memory), then the Lambda
- * bundle's size and cold import time next to a minimal ccxt-based checker bundled the same way.
- * `npm run bench -- --json` prints one JSON object; `--latency MS`, `--exchange ID`, `--runs N`.
+ * `npm run bench`: the whole scheduled run, measured the way a skeptic would. A world process serves
+ * the exchange's simulator and local Secrets Manager, DynamoDB and SNS endpoints, all over HTTPS
+ * with certificates made at start and the same added latency. The checking process is the handler
+ * (`createHandler`, real AWS SDK clients, real transport) bundled as deployed and run with plain
+ * `node`: its first invocation is cold (fresh process, empty caches, no sockets), the next are warm.
+ * Next to it, in the same run: the transport floor (the same requests, unsigned, over bare
+ * node:https), a minimal ccxt checker (import time, process start to first report, CPU per key),
+ * and the peak memory of the checking process for 100 and 1,000 keys.
+ *
+ * `npm run bench -- --json` prints one JSON object. Options: `--exchange ID` (any supported
+ * exchange), `--latency MS` (100), `--runs N` (fresh processes per figure, 3), `--no-tls`,
+ * `--profile DIR` (a CPU profile of each invocation of one 100-key checking process), `--ratio-only`
+ * (100 keys and the floor only), `--capacity` (scripts/capacity.ts). KEY_HEALTH_BENCH_DEBUG=1 shows
+ * the checking process's warnings and errors.
  */
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SYSTEM_CLOCK } from '../lambda/clock';
-import { parseConfig } from '../lambda/config';
-import type { CredentialCache } from '../lambda/engine/credential-cache';
-import { runChecks } from '../lambda/engine/run-checks';
-import { ADAPTERS } from '../lambda/exchanges/registry';
-import type { Transport } from '../lambda/http/http-client';
-import { nodeTransport } from '../lambda/http/node-transport';
-import { MemorySecrets } from '../test/support/harness';
-import { BENCH_HANDLERS, benchKeyName } from './bench-simulator';
+import { DEFAULT_CONCURRENCY } from '../lambda/config';
+import { ADAPTERS, findAdapter, isExchangeId } from '../lambda/exchanges/registry';
+import { loadSimulatedExchange } from '../test/support/simulator/simulated-exchange';
+import type { FloorPlan, FloorRequest } from './bench-floor';
+import { killChildren, runBundle, runFloor, startWorker, startWorldProcess, type WorldProcess, writeRunner } from './bench-processes';
+import type { World, WorldCounts } from './bench-simulator';
+import type { WorkerPlan, WorkerRun } from './bench-worker';
 import { BUNDLE_CACHE_DIR, bundleChecker, bundleEntry, coldImportMs } from './bundle-size';
+import { runCapacity } from './capacity';
 
+/** Key counts of the wall-time table. */
 const KEY_COUNTS = [1, 10, 100] as const;
-const ROUNDS = 3;
+/** Warm invocations after the cold one, per checking process. */
+const WARM_RUNS = 3;
+/**
+ * The pause before the "after idle" invocation: twice the world's 2 s keep-alive timeout, so that the
+ * servers have closed every connection (even when their timers run late on a busy machine), as a real
+ * exchange or AWS has by the next scheduled run.
+ */
+export const IDLE_MS = 4000;
+/** The exchange of the ccxt checker (scripts/ccxt-checker.ts). */
+const CCXT_EXCHANGE = 'coinbase-advanced';
+
+/** The goals, as `npm run bench` judges them. */
+export const GOALS = {
+  /** Our warm 100-key wall time over the floor's. */
+  ratioToFloor: 1.25,
+  /** ccxt's cold import over ours. */
+  coldImportRatio: 5,
+  /** ccxt's process start to first report over ours. */
+  firstReportRatio: 4,
+  /** Peak RSS for 1,000 keys as a share of the function's memory: a quarter left for the runtime and growth. */
+  memoryShare: 0.75,
+} as const;
+
+/** The function's memory and timeout defaults, read from lib/checker-function.ts so that the bench follows the stack. */
+export function readFunctionDefaults(source = readFileSync(join(__dirname, '..', 'lib', 'checker-function.ts'), 'utf8')) {
+  const memory = /memorySize: props\.memorySize \?\? (\d+)/.exec(source)?.[1];
+  const minutes = /timeout: props\.timeout \?\? Duration\.minutes\((\d+)\)/.exec(source)?.[1];
+  if (!memory || !minutes)
+    throw new Error('lib/checker-function.ts no longer states its memory and timeout defaults as the bench reads them');
+  return { memoryMb: Number(memory), timeoutMs: Number(minutes) * 60_000 };
+}
+
+/**
+ * The heap flags Lambda's Node.js bootstrap passes for a function of `memoryMb`: a tenth for the young
+ * generation (half of it per semi-space), the rest for the old one ([E] copies of /var/runtime/bootstrap
+ * in public repositories). The checking process runs with them, so its heap grows as it would there.
+ */
+export function lambdaNodeArgs(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
+}
+
+/** A measured figure over several samples. */
+export interface Spread {
+  readonly min: number;
+  readonly median: number;
+  readonly max: number;
+}
+
+/** The bundles every part of the bench runs. */
+interface Bundles {
+  readonly dir: string;
+  readonly checker: { file: string; kb: number };
+  readonly worker: string;
+  readonly floor: string;
+  readonly runner: string;
+}
+
+interface Options {
+  readonly json: boolean;
+  readonly exchange: string;
+  readonly latencyMs: number;
+  readonly runs: number;
+  readonly tls: boolean;
+  readonly profileDir: string | undefined;
+  /** Only the 100-key runs and the floor (to compare exchanges quickly). */
+  readonly ratioOnly: boolean;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean', default: false },
       latency: { type: 'string', default: '100' },
-      exchange: { type: 'string', default: 'coinbase-advanced' },
-      runs: { type: 'string', default: '7' },
+      exchange: { type: 'string', default: CCXT_EXCHANGE },
+      runs: { type: 'string', default: '3' },
+      'no-tls': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      'ratio-only': { type: 'boolean', default: false },
+      capacity: { type: 'boolean', default: false },
     },
   });
-  const latencyMs = Number(values.latency);
-  const exchange = values.exchange;
-  const importRuns = Number(values.runs);
-  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`--latency must be a number of ms, got ${values.latency}`);
-  if (!BENCH_HANDLERS[exchange]) throw new Error(`--exchange must be one of ${Object.keys(BENCH_HANDLERS).join(', ')}`);
-  if (!Number.isInteger(importRuns) || importRuns < 1) throw new Error(`--runs must be a whole number, got ${values.runs}`);
+  if (values.capacity) {
+    // The capacity run has its own options; it is the same machinery with 1,000 keys.
+    await runCapacity(process.argv.slice(2).filter((arg) => arg !== '--capacity'));
+    return;
+  }
+  const options: Options = {
+    json: values.json,
+    exchange: values.exchange,
+    latencyMs: Number(values.latency),
+    runs: Number(values.runs),
+    tls: !values['no-tls'],
+    profileDir: values.profile,
+    ratioOnly: values['ratio-only'],
+  };
+  if (!Number.isFinite(options.latencyMs) || options.latencyMs < 0)
+    throw new Error(`--latency must be a number of ms, got ${values.latency}`);
+  if (!isExchangeId(options.exchange)) throw new Error(`--exchange must be one of ${Object.keys(ADAPTERS).join(', ')}`);
+  if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error(`--runs must be a whole number, got ${values.runs}`);
 
-  const wall = await measureWallTime(exchange, latencyMs);
-  const ours = await bundleChecker();
-  const ccxtDir = mkdtempSync(join(ensureDir(BUNDLE_CACHE_DIR), 'ccxt-'));
-  // ccxt requires protobufjs only for mexc and dydx, which this checker never loads; left external.
-  const theirs = await bundleEntry(join(__dirname, 'ccxt-checker.ts'), join(ccxtDir, 'index.js'), {
+  const bundles = await buildBundles();
+  try {
+    const result = await runBench(options, bundles);
+    if ('floorOnly' in result) process.stdout.write(options.json ? `${JSON.stringify(result.figures)}\n` : formatRatio(result.figures));
+    else process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : formatResult(result, options));
+  } finally {
+    rmSync(bundles.dir, { recursive: true, force: true });
+  }
+}
+
+/** Bundles the deployed handler, the checking process, the floor and the runner into one fresh directory. */
+export async function buildBundles(): Promise<Bundles> {
+  mkdirSync(BUNDLE_CACHE_DIR, { recursive: true });
+  const dir = mkdtempSync(join(BUNDLE_CACHE_DIR, 'bench-'));
+  const checker = await bundleChecker(dir);
+  const worker = await bundleEntry(join(__dirname, 'bench-worker.ts'), join(dir, 'worker.js'));
+  const floor = await bundleEntry(join(__dirname, 'bench-floor.ts'), join(dir, 'floor.js'), { external: ['@aws-sdk/*', 'dynalite'] });
+  return { dir, checker, worker: worker.file, floor: floor.file, runner: writeRunner(dir) };
+}
+
+/** A world with `keyCount` keys whose alert state was written once, as by the runs before this one in a deployment. */
+export async function startSeededWorld(
+  bundles: Bundles,
+  request: { exchange: string; keyCount: number; latencyMs: number; tls: boolean },
+): Promise<WorldProcess> {
+  const world = await startWorldProcess(request);
+  try {
+    world.setLatency(0);
+    const seed = await startWorker(
+      bundles.worker,
+      workerPlan(world.world, request.exchange, request.keyCount),
+      lambdaNodeArgs(readFunctionDefaults().memoryMb),
+    );
+    // A state the first run could not write is written by the second (the seed only has to leave every key stored).
+    const first = await seed.run();
+    if (first.unhealthy > 0) await seed.run();
+    await seed.done();
+    world.setLatency(request.latencyMs);
+    world.reset();
+    return world;
+  } catch (error) {
+    await world.stop();
+    throw error;
+  }
+}
+
+/** The checking process's plan for the first `keyCount` keys of `world`. */
+export function workerPlan(world: World, exchange: string, keyCount: number, concurrency?: number, profileDir?: string): WorkerPlan {
+  const simulated = loadSimulatedExchange(exchange);
+  return {
+    world,
+    config: benchConfig(world, exchange, keyCount, concurrency),
+    standingCodes: [...(simulated.standingCodes?.(Date.now()) ?? [])].sort(),
+    functionTimeoutMs: readFunctionDefaults().timeoutMs,
+    ...(profileDir && { profileDir }),
+  };
+}
+
+/** The key-health config of the first `keyCount` bench keys: each with its secret in Secrets Manager and the simulator as origin. */
+export function benchConfig(world: World, exchange: string, keyCount: number, concurrency?: number) {
+  const expect = loadSimulatedExchange(exchange).expect;
+  return {
+    ...(concurrency !== undefined && { concurrency }),
+    keys: world.keys.slice(0, keyCount).map((key) => ({
+      name: key.name,
+      exchange,
+      secretId: key.secretId,
+      baseUrl: world.exchangeOrigin,
+      ...(expect && { expect }),
+    })),
+  };
+}
+
+/** Requests per key by service, from the world's counts after a run of `keys` keys. */
+export function perKey(counts: WorldCounts, keys: number) {
+  const sum = (byOperation: Record<string, number>) => Object.values(byOperation).reduce((a, b) => a + b, 0);
+  const byService = {
+    exchange: round2(counts.exchange / keys),
+    secretsManager: round2(sum(counts.secretsManager) / keys),
+    dynamodb: round2(sum(counts.dynamodb) / keys),
+    sns: round2(sum(counts.sns) / keys),
+  };
+  const total = round2(byService.exchange + byService.secretsManager + byService.dynamodb + byService.sns);
+  return { total, byService };
+}
+
+/** One size's figures over fresh processes: cold (first invocation) and warm (the later ones). */
+interface SizeFigures {
+  readonly cold: Spread;
+  readonly warm: Spread;
+  /** Warm process, but every connection closed by the servers first (the next scheduled run). */
+  readonly idle: Spread;
+  readonly startupMs: Spread;
+  readonly warmCpuMsPerKey: number;
+  readonly maxRssMb: Spread;
+  readonly warmCounts: WorldCounts;
+  readonly coldCounts: WorldCounts;
+}
+
+/**
+ * Runs `runs` fresh checking processes of `keyCount` keys: one cold, {@link WARM_RUNS} warm and one
+ * after idle invocation each; `between` runs after each process (the floor, taken in turn with it, so
+ * that a change in the machine's load falls on both).
+ */
+export async function measureSize(
+  bundles: Bundles,
+  world: WorldProcess,
+  exchange: string,
+  keyCount: number,
+  runs: number,
+  options: { concurrency?: number; warmRuns?: number; profileDir?: string; between?: (warmCounts: WorldCounts) => Promise<void> } = {},
+): Promise<SizeFigures> {
+  const cold: number[] = [];
+  const warm: WorkerRun[] = [];
+  const idle: number[] = [];
+  const startup: number[] = [];
+  const rss: number[] = [];
+  let warmCounts: WorldCounts | undefined;
+  let coldCounts: WorldCounts | undefined;
+  for (let r = 0; r < runs; r++) {
+    const profileDir = r === 0 ? options.profileDir : undefined;
+    const worker = await startWorker(
+      bundles.worker,
+      workerPlan(world.world, exchange, keyCount, options.concurrency, profileDir),
+      lambdaNodeArgs(readFunctionDefaults().memoryMb),
+    );
+    startup.push(worker.startupMs);
+    world.reset();
+    cold.push((await worker.run()).wallMs);
+    coldCounts ??= await world.counts();
+    for (let w = 0; w < (options.warmRuns ?? WARM_RUNS); w++) {
+      world.reset();
+      warm.push(await worker.run());
+      warmCounts ??= await world.counts();
+    }
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    world.reset();
+    idle.push((await worker.run()).wallMs);
+    rss.push((await worker.done()).maxRssMb);
+    if (warmCounts) await options.between?.(warmCounts);
+  }
+  if (!warmCounts || !coldCounts) throw new Error('no run was counted');
+  return {
+    cold: spread(cold),
+    warm: spread(warm.map((w) => w.wallMs)),
+    idle: spread(idle),
+    startupMs: spread(startup),
+    warmCpuMsPerKey: round2(median(warm.map((w) => w.cpuMs)) / keyCount),
+    maxRssMb: spread(rss),
+    warmCounts,
+    coldCounts,
+  };
+}
+
+/** The floor's plan: the requests a checker run of `keyCount` keys sent (`counts`), unsigned, same concurrency. */
+export function floorPlan(
+  world: World,
+  exchange: string,
+  keyCount: number,
+  counts: WorldCounts,
+  concurrency: number,
+  rounds: number,
+): FloorPlan {
+  if (!isExchangeId(exchange)) throw new Error(`no adapter ${exchange}`);
+  const adapter = findAdapter(exchange);
+  const requestOf = (request: { method: 'GET' | 'POST'; path: string; query?: string }): FloorRequest => ({
+    method: request.method,
+    path: `${request.path}${request.query ? `?${request.query}` : ''}`,
+  });
+  const exchangeRequests = adapter.probes({ futures: true, sandbox: false }).map((probe) => requestOf(probe.request));
+  const sent = counts.exchange;
+  const shared = adapter.time ? [requestOf(adapter.time.request)] : [];
+  // The floor must send what the checker sent; a confirmation or retry would show here as a mismatch.
+  if (sent !== exchangeRequests.length * keyCount + shared.length)
+    throw new Error(
+      `the checker sent ${sent} exchange requests for ${keyCount} keys; the floor would send ${exchangeRequests.length * keyCount + shared.length}`,
+    );
+  const perKeyOf = (byOperation: Record<string, number>, operation: string) => Math.round((byOperation[operation] ?? 0) / keyCount);
+  const secretsManager = Object.entries(counts.secretsManager).flatMap(([operation, n]) =>
+    Array.from({ length: Math.round(n / keyCount) }, () => operation),
+  );
+  const stateWrites = Object.entries(counts.dynamodb)
+    .filter(([operation]) => operation !== 'GetItem')
+    .reduce((total, [, n]) => total + Math.round(n / keyCount), 0);
+  return {
+    world,
+    keys: keyCount,
+    concurrency,
+    secretsManager,
+    stateReads: perKeyOf(counts.dynamodb, 'GetItem'),
+    exchange: exchangeRequests,
+    stateWrites,
+    shared,
+    rounds,
+  };
+}
+
+async function runBench(options: Options, bundles: Bundles) {
+  const { exchange, latencyMs, runs, tls } = options;
+  const defaults = readFunctionDefaults();
+  const world = await startSeededWorld(bundles, { exchange, keyCount: options.ratioOnly ? 100 : 1000, latencyMs, tls });
+  const sizes: Record<string, SizeFigures> = {};
+  let floorRounds: { wallMs: number; cpuMs: number; requests: number }[] = [];
+  let thousand: SizeFigures;
+  try {
+    const floor = async (warmCounts: WorldCounts) => {
+      // The first round opens the floor's connections; the warm rounds are compared with our warm runs.
+      const rounds = await runFloor(bundles.floor, floorPlan(world.world, exchange, 100, warmCounts, DEFAULT_CONCURRENCY, 1 + WARM_RUNS));
+      floorRounds = floorRounds.concat(rounds.slice(1));
+    };
+    for (const count of options.ratioOnly ? [100] : KEY_COUNTS)
+      sizes[String(count)] = await measureSize(bundles, world, exchange, count, runs, {
+        ...(count === 100 && options.profileDir && { profileDir: options.profileDir }),
+        ...(count === 100 && { between: floor }),
+      });
+    if (options.ratioOnly) return ratioResult(options, sizes['100'] as SizeFigures, floorRounds);
+    thousand = await measureSize(bundles, world, exchange, 1000, 1, { warmRuns: 1 });
+  } finally {
+    await world.stop();
+  }
+  const ccxt = await compareWithCcxt(options, bundles);
+  const hundred = sizes['100'] as SizeFigures;
+  const floorWarm = spread(floorRounds.map((r) => r.wallMs));
+  const requests = perKey(hundred.warmCounts, 100);
+  const requestsCold = perKey(hundred.coldCounts, 100);
+  const wallMs = Object.fromEntries(KEY_COUNTS.map((n) => [String(n), (sizes[String(n)] as SizeFigures).warm.median]));
+  const wallMsCold = Object.fromEntries(KEY_COUNTS.map((n) => [String(n), (sizes[String(n)] as SizeFigures).cold.median]));
+  const ratioToFloor = round2(hundred.warm.median / floorWarm.median);
+  const peakRssMb1000 = thousand.maxRssMb.max;
+  return {
+    exchange,
+    tls,
+    latencyMs,
+    runs,
+    wallMs,
+    wallMsCold,
+    wallMsAfterIdle: Object.fromEntries(KEY_COUNTS.map((n) => [String(n), (sizes[String(n)] as SizeFigures).idle.median])),
+    wallMsSpread: Object.fromEntries(
+      KEY_COUNTS.map((n) => [String(n), { cold: sizes[String(n)]?.cold, warm: sizes[String(n)]?.warm, afterIdle: sizes[String(n)]?.idle }]),
+    ),
+    ratio100to1: round2((wallMs['100'] ?? 0) / (wallMs['1'] ?? 1)),
+    requestsPerKey: requests.total,
+    requestsPerKeyByService: requests.byService,
+    requestsPerKeyCold: requestsCold.total,
+    requestsPerKeyByServiceCold: requestsCold.byService,
+    floorWallMs: floorWarm,
+    floorCpuMsPerKey: round2(median(floorRounds.map((r) => r.cpuMs)) / 100),
+    ratioToFloor,
+    cpuMsPerKey: hundred.warmCpuMsPerKey,
+    peakRssMb: hundred.maxRssMb.max,
+    peakRssMb1000,
+    wallMs1000: { cold: thousand.cold.median, warm: thousand.warm.median },
+    functionMemoryMb: defaults.memoryMb,
+    startupMs: hundred.startupMs,
+    ...ccxt,
+    goals: {
+      ratioToFloor: { goal: `<= ${GOALS.ratioToFloor}`, value: ratioToFloor, met: ratioToFloor <= GOALS.ratioToFloor },
+      coldImportRatio: {
+        goal: `>= ${GOALS.coldImportRatio}`,
+        value: ccxt.coldImportRatio,
+        met: ccxt.coldImportRatio >= GOALS.coldImportRatio,
+      },
+      firstReportRatio: {
+        goal: `>= ${GOALS.firstReportRatio}`,
+        value: ccxt.firstReportRatio,
+        met: ccxt.firstReportRatio >= GOALS.firstReportRatio,
+      },
+      peakRssMb1000: {
+        goal: `<= ${GOALS.memoryShare * defaults.memoryMb}`,
+        value: peakRssMb1000,
+        met: peakRssMb1000 <= GOALS.memoryShare * defaults.memoryMb,
+      },
+    },
+  };
+}
+
+/**
+ * key-health next to a minimal ccxt checker: bundle size and cold import (also of the exchange halves
+ * alone), process start to the first report of one key, and CPU per key over 100 keys, each the
+ * same harness for both, on a world of its own with the ccxt checker's exchange (Coinbase Advanced).
+ */
+async function compareWithCcxt(options: Options, bundles: Bundles) {
+  const theirs = await bundleEntry(join(__dirname, 'ccxt-checker.ts'), join(bundles.dir, 'ccxt.js'), {
+    // ccxt requires protobufjs only for mexc and dydx, which this checker never loads; left external.
     external: ['@aws-sdk/*', 'protobufjs', 'protobufjs/*'],
   });
-  const coldMs = coldImportMs(ours.file, { runs: importRuns });
-  const ccxtColdMs = coldImportMs(theirs.file, { runs: importRuns });
-  // The exchange halves alone, without the AWS SDK clients that both checkers load.
-  const engine = await bundleEntry(join(__dirname, 'engine-entry.ts'), join(ccxtDir, 'engine.js'));
-  const ccxtEngine = await bundleEntry(join(__dirname, 'ccxt-engine.ts'), join(ccxtDir, 'ccxt-engine.js'), {
+  const engine = await bundleEntry(join(__dirname, 'engine-entry.ts'), join(bundles.dir, 'engine.js'));
+  const ccxtEngine = await bundleEntry(join(__dirname, 'ccxt-engine.ts'), join(bundles.dir, 'ccxt-engine.js'), {
     external: ['protobufjs', 'protobufjs/*'],
   });
+  const importRuns = Math.max(5, options.runs * 2 + 1);
+  const coldMs = coldImportMs(bundles.checker.file, { runs: importRuns, env: BENCH_QUIET });
+  const ccxtColdMs = coldImportMs(theirs.file, { runs: importRuns, env: BENCH_QUIET });
   const engineColdMs = coldImportMs(engine.file, { runs: importRuns });
   const ccxtEngineColdMs = coldImportMs(ccxtEngine.file, { runs: importRuns });
-  for (const dir of [dirname(ours.file), ccxtDir]) rmSync(dir, { recursive: true, force: true });
-  const result = {
-    latencyMs,
-    wallMs: wall.wallMs,
-    ratio100to1: round2((wall.wallMs['100'] ?? 0) / (wall.wallMs['1'] ?? 1)),
-    requestsPerKey: round2(wall.requestsPerKey),
-    peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
-    bundleKb: ours.kb,
+  const world = await startSeededWorld(bundles, { exchange: CCXT_EXCHANGE, keyCount: 100, latencyMs: options.latencyMs, tls: options.tls });
+  const ours: number[] = [];
+  const ccxt: number[] = [];
+  let cpu: { ours: number; ccxt: number };
+  try {
+    const w = world.world;
+    const caFile = join(bundles.dir, 'ca.pem');
+    writeFileSync(caFile, w.ca.join('\n'));
+    const aws = {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: w.secretsManager,
+      AWS_ENDPOINT_URL_DYNAMODB: w.dynamodb,
+      AWS_ENDPOINT_URL_SNS: w.sns,
+      ...(w.ca.length > 0 && { NODE_EXTRA_CA_CERTS: caFile }),
+    };
+    const oursEnv = (keys: number) => ({
+      ...aws,
+      KEY_HEALTH_CONFIG: JSON.stringify(benchConfig(w, CCXT_EXCHANGE, keys)),
+      ALERT_TOPIC_ARN: w.topicArn,
+      STATE_TABLE_NAME: w.tableName,
+    });
+    const ccxtEnv = { ...aws, KEY_HEALTH_BENCH_COINBASE_ORIGIN: w.exchangeOrigin };
+    const ccxtEvent = (i: number) => ({ secretId: w.keys[i]?.secretId, topicArn: w.topicArn, table: w.tableName });
+    const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
+    // Both run as the function would, with the heap flags Lambda gives its memory.
+    const heap = lambdaNodeArgs(readFunctionDefaults().memoryMb);
+    // Taken in turn, so that a change in the machine's load falls on both.
+    for (let r = 0; r < importRuns; r++) {
+      ours.push((await runBundle(bundles.runner, bundles.checker.file, [scheduled], oursEnv(1), 1, heap)).spawnToReportMs);
+      ccxt.push((await runBundle(bundles.runner, theirs.file, [ccxtEvent(0)], ccxtEnv, 1, heap)).spawnToReportMs);
+    }
+    // CPU per key: the second of two batches of 100 keys in one process (the first warms it up).
+    const ourCpu = await runBundle(bundles.runner, bundles.checker.file, [scheduled], oursEnv(100), 2, heap);
+    const theirCpu = await runBundle(
+      bundles.runner,
+      theirs.file,
+      w.keys.slice(0, 100).map((_, i) => ccxtEvent(i)),
+      ccxtEnv,
+      2,
+      heap,
+    );
+    cpu = { ours: round2(ourCpu.cpuMs / 100), ccxt: round2(theirCpu.cpuMs / 100) };
+  } finally {
+    await world.stop();
+  }
+  const firstReport = spread(ours);
+  const ccxtFirstReport = spread(ccxt);
+  return {
+    bundleKb: bundles.checker.kb,
     coldImportMs: coldMs,
     ccxtBundleKb: theirs.kb,
     ccxtColdImportMs: ccxtColdMs,
-    bundleRatio: round2(theirs.kb / ours.kb),
+    bundleRatio: round2(theirs.kb / bundles.checker.kb),
     coldImportRatio: round2(ccxtColdMs / coldMs),
     engineBundleKb: engine.kb,
     engineColdImportMs: engineColdMs,
     ccxtEngineBundleKb: ccxtEngine.kb,
     ccxtEngineColdImportMs: ccxtEngineColdMs,
+    firstReportMs: firstReport,
+    ccxtFirstReportMs: ccxtFirstReport,
+    firstReportRatio: round2(ccxtFirstReport.median / firstReport.median),
+    firstReportRuns: importRuns,
+    cpuMsPerKeyOneProcess: cpu.ours,
+    ccxtCpuMsPerKey: cpu.ccxt,
   };
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
-  }
-  process.stdout.write(
-    [
-      `key-health benchmark: ${exchange} simulator (own process), 100 distinct keys, ${latencyMs} ms added to every answer, median of ${ROUNDS} warm runs`,
-      ...KEY_COUNTS.map((n) => `  ${String(n).padStart(3)} key(s): ${wall.wallMs[String(n)]} ms wall`),
-      `  100 keys / 1 key: ${result.ratio100to1}x (goal <= 2)`,
-      `  requests per key: ${result.requestsPerKey} (the signed reads, plus one shared server-time read per run)`,
-      `  peak RSS of this process: ${result.peakRssMb} MB`,
-      `Lambda bundle (esbuild as deployed, AWS SDK external) vs a minimal ccxt checker bundled the same way:`,
-      `  size: ${ours.kb} KB vs ${theirs.kb} KB (${result.bundleRatio}x smaller; goal >= 10x)`,
-      `  cold import: ${coldMs} ms vs ${ccxtColdMs} ms (${result.coldImportRatio}x faster; goal >= 5x; median of ${importRuns} fresh processes)`,
-      `  of which the exchange half alone (no AWS SDK): ${engine.kb} KB, ${engineColdMs} ms vs ccxt ${ccxtEngine.kb} KB, ${ccxtEngineColdMs} ms (${round2(ccxtEngineColdMs / engineColdMs)}x faster)`,
-      '',
-    ].join('\n'),
-  );
 }
 
-/** Runs 1, 10 and 100 keys against a simulator process; counts requests as they leave the transport. */
-async function measureWallTime(exchange: string, latencyMs: number) {
-  const credentials = Array.from({ length: 100 }, () => benchCredentials(exchange));
-  const sim = await startSimulatorProcess(
-    exchange,
-    latencyMs,
-    credentials.map((c) => c.stored),
-  );
-  const secrets = new MemorySecrets();
-  const names = Array.from({ length: 100 }, (_, i) => benchKeyName(exchange, i));
-  names.forEach((apiKey, i) => {
-    secrets.set(`bench-${i}`, { apiKey, ...credentials[i]?.secret });
-  });
-  // As in a warm Lambda container, parsed private keys are kept from one run to the next.
-  const credentialCache: CredentialCache = new Map();
-  let sent = 0;
-  const transport: Transport = (request, signal) => {
-    sent += 1;
-    return nodeTransport(request, signal);
+/** The AWS SDK's Node-version notice is printed on Node 20 only; the Lambda runs 24. */
+const BENCH_QUIET = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
+type BenchResult = Exclude<Awaited<ReturnType<typeof runBench>>, { floorOnly: true }>;
+
+/** The figures of `--ratio-only`: 100 keys and the floor. */
+function ratioResult(options: Options, hundred: SizeFigures, floorRounds: readonly { wallMs: number; cpuMs: number }[]) {
+  const floorWarm = spread(floorRounds.map((r) => r.wallMs));
+  const requests = perKey(hundred.warmCounts, 100);
+  const ratioToFloor = round2(hundred.warm.median / floorWarm.median);
+  return {
+    floorOnly: true as const,
+    figures: {
+      exchange: options.exchange,
+      tls: options.tls,
+      latencyMs: options.latencyMs,
+      runs: options.runs,
+      wallMs100: { cold: hundred.cold, warm: hundred.warm, afterIdle: hundred.idle },
+      floorWallMs: floorWarm,
+      ratioToFloor,
+      cpuMsPerKey: hundred.warmCpuMsPerKey,
+      floorCpuMsPerKey: round2(median(floorRounds.map((r) => r.cpuMs)) / 100),
+      requestsPerKey: requests.total,
+      requestsPerKeyByService: requests.byService,
+      goal: { goal: `<= ${GOALS.ratioToFloor}`, met: ratioToFloor <= GOALS.ratioToFloor },
+    },
   };
-  const runOnce = (count: number) => {
-    const config = parseConfig({
-      keys: names.slice(0, count).map((_, i) => ({ name: `bench-${i}`, exchange, secretId: `bench-${i}`, baseUrl: sim.origin })),
-    });
-    return runChecks(config, {
-      transport,
-      clock: SYSTEM_CLOCK,
-      secrets,
-      adapters: ADAPTERS,
-      deadlineAtMs: Date.now() + 60_000,
-      credentialCache,
-    });
-  };
-  const wallMs: Record<string, number> = {};
-  let requestsPerKey = 0;
-  try {
-    // One warm-up run so that module loading and JIT do not count against the first size.
-    await runOnce(1);
-    for (const count of KEY_COUNTS) {
-      const samples: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        sent = 0;
-        const started = performance.now();
-        const { report } = await runOnce(count);
-        samples.push(performance.now() - started);
-        const failed = report.results.find((r) => r.status !== 'ok');
-        if (failed) throw new Error(`bench key ${failed.name} was not ok: ${failed.findings[0]?.message}`);
-        if (count === 100) requestsPerKey = sent / count;
-      }
-      wallMs[String(count)] = Math.round(median(samples));
-    }
-  } finally {
-    sim.stop();
-  }
-  return { wallMs, requestsPerKey };
 }
 
-/** What the exchange stores for the bench keys, and the secret fields the checker reads. */
-function benchCredentials(exchange: string): { stored: string; secret: Record<string, string> } {
-  if (exchange === 'coinbase-advanced') {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return {
-      stored: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      secret: { apiSecret: privateKey.export({ type: 'sec1', format: 'pem' }).toString() },
-    };
-  }
-  const secret = randomBytes(64).toString('base64');
-  return { stored: secret, secret: { apiSecret: secret, passphrase: 'bench' } };
+function formatRatio(r: ReturnType<typeof ratioResult>['figures']): string {
+  const s = (x: Spread) => `${x.median} ms (${x.min}–${x.max})`;
+  return [
+    `${r.exchange}, 100 keys, ${r.tls ? 'HTTPS' : 'plain HTTP'}, ${r.latencyMs} ms: cold ${s(r.wallMs100.cold)}, warm ${s(r.wallMs100.warm)}, warm after idle ${s(r.wallMs100.afterIdle)}`,
+    `  floor ${s(r.floorWallMs)}; 100 keys / floor: ${r.ratioToFloor}x (goal ${r.goal.goal}): ${r.goal.met ? 'met' : 'MISSED'}`,
+    `  CPU per key ${r.cpuMsPerKey} ms (floor ${r.floorCpuMsPerKey} ms); requests per key ${r.requestsPerKey} = exchange ${r.requestsPerKeyByService.exchange} + Secrets Manager ${r.requestsPerKeyByService.secretsManager} + DynamoDB ${r.requestsPerKeyByService.dynamodb} + SNS ${r.requestsPerKeyByService.sns}`,
+    '',
+  ].join('\n');
 }
 
-/** Starts scripts/bench-simulator.ts in a child process and waits for its origin. */
-async function startSimulatorProcess(exchange: string, latencyMs: number, stored: string[]) {
-  const args = ['--import', 'tsx', join(__dirname, 'bench-simulator.ts'), exchange, String(latencyMs)];
-  const env = { ...process.env, BENCH_SECRETS: JSON.stringify(stored) };
-  const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
-  const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit')])) as [Buffer | number];
-  if (!Buffer.isBuffer(chunk)) throw new Error('the simulator process exited before it started');
-  return { origin: chunk.toString().trim(), stop: () => child.stdin.end() };
+function formatResult(r: BenchResult, options: Options): string {
+  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+  const s = (x: Spread) => `${x.median} ms (${x.min}–${x.max})`;
+  const lines = [
+    `key-health benchmark: ${r.exchange}, ${r.tls ? 'HTTPS' : 'plain HTTP'}, ${r.latencyMs} ms added to every answer (exchange, Secrets Manager, DynamoDB, SNS)`,
+    `whole run: createHandler with the real AWS SDK clients and transport, bundled as deployed, in its own process; median (min–max) of ${options.runs} fresh processes`,
+    ...KEY_COUNTS.map((n) => {
+      const size = r.wallMsSpread[String(n)];
+      return `  ${String(n).padStart(4)} key(s): cold ${size?.cold ? s(size.cold) : '?'}, warm ${size?.warm ? s(size.warm) : '?'}, warm after idle ${size?.afterIdle ? s(size.afterIdle) : '?'}`;
+    }),
+    `  1000 keys: cold ${r.wallMs1000.cold} ms, warm ${r.wallMs1000.warm} ms`,
+    `  (warm after idle: the same process after a ${IDLE_MS / 1000} s pause in which the servers closed every connection, as by the next scheduled run)`,
+    `  requests per key (warm 100): ${r.requestsPerKey} = exchange ${r.requestsPerKeyByService.exchange} + Secrets Manager ${r.requestsPerKeyByService.secretsManager} + DynamoDB ${r.requestsPerKeyByService.dynamodb} + SNS ${r.requestsPerKeyByService.sns}`,
+    `  CPU per key (warm 100): ${r.cpuMsPerKey} ms; process start to handler ready: ${s(r.startupMs)}`,
+    `transport floor (the same requests unsigned over bare node:https, same concurrency, warm): ${s(r.floorWallMs)}, CPU per key ${r.floorCpuMsPerKey} ms`,
+    `  100 keys / floor: ${r.ratioToFloor}x (goal <= ${GOALS.ratioToFloor}): ${verdict(r.goals.ratioToFloor.met)}`,
+    `memory (peak RSS of the checking process; the function has ${r.functionMemoryMb} MB):`,
+    `  100 keys: ${r.peakRssMb} MB; 1,000 keys: ${r.peakRssMb1000} MB (goal <= ${r.goals.peakRssMb1000.goal.slice(3)} MB): ${verdict(r.goals.peakRssMb1000.met)}`,
+    `ccxt checker (${CCXT_EXCHANGE}), bundled the same way, same world:`,
+    `  bundle: ${r.bundleKb} KB vs ${r.ccxtBundleKb} KB (${r.bundleRatio}x smaller)`,
+    `  cold import: ${r.coldImportMs} ms vs ${r.ccxtColdImportMs} ms (${r.coldImportRatio}x faster; goal >= ${GOALS.coldImportRatio}): ${verdict(r.goals.coldImportRatio.met)}`,
+    `    the exchange half alone (no AWS SDK): ${r.engineBundleKb} KB, ${r.engineColdImportMs} ms vs ccxt ${r.ccxtEngineBundleKb} KB, ${r.ccxtEngineColdImportMs} ms`,
+    `  process start to first report (one key): ${s(r.firstReportMs)} vs ${s(r.ccxtFirstReportMs)} (${r.firstReportRatio}x faster; goal >= ${GOALS.firstReportRatio}): ${verdict(r.goals.firstReportRatio.met)}`,
+    `  CPU per key (100 keys in one warm process): ${r.cpuMsPerKeyOneProcess} ms vs ${r.ccxtCpuMsPerKey} ms`,
+    '',
+  ];
+  return lines.join('\n');
 }
 
-function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-function median(values: number[]): number {
+function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return { min: sorted[0] ?? Number.NaN, median: median(sorted), max: sorted[sorted.length - 1] ?? Number.NaN };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : round1(((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2);
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
 }
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`bench failed: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    killChildren();
+  });
+}
