@@ -36,21 +36,21 @@ export const RUN_BOUNDS: readonly RunBound[] = [
     exchange: 'binance-usdm',
     limit: 'request weight 2,400 per minute per IP on fapi; GET /fapi/v3/balance weighs 5',
     forARun:
-      'about 470 keys per minute from one IP (5 weight each, plus the shared time read); past it 429, then 418 IP bans of 2 minutes to 3 days',
+      'about 470 keys per minute from one IP (5 weight each, plus the shared time read); past it 429, then 418 IP bans of 2 minutes to 3 days. The adapter paces Binance keys at 400 a minute',
     source: 'developers.binance.com/docs/derivatives/usds-margined-futures/general-info (limits; the weight is on each endpoint page)',
   },
   {
     exchange: 'bybit',
     limit: '600 HTTP requests per 5 s per IP',
     forARun:
-      'two requests per key: at most 300 keys per 5 s from one IP, so a fast run of more than about 300 Bybit keys risks a ban of at least 10 minutes (403 "access too frequent")',
+      'two requests per key: at most 300 keys per 5 s from one IP, past which the IP is banned for at least 10 minutes (403 "access too frequent"). The adapter paces Bybit keys at 250 per 5 s',
     source: 'bybit-exchange.github.io/docs/v5/rate-limit',
   },
   {
     exchange: 'deribit',
     limit: '32 simultaneous connections per IP (each HTTP request holds one while it runs); credits per sub-account',
     forARun:
-      'more than 32 Deribit requests in flight from one IP are refused with 429: with one connection per in-flight request, about 15 keys at a time (two reads each)',
+      'more than 32 Deribit requests in flight from one IP are refused with 429; two reads a key, so the adapter checks at most 14 Deribit keys at once',
     source: 'docs.deribit.com/articles/connection-management-best-practices; docs.deribit.com/articles/rate-limits',
   },
   {
@@ -62,7 +62,8 @@ export const RUN_BOUNDS: readonly RunBound[] = [
   {
     exchange: 'okx',
     limit: 'per User ID: GET /api/v5/account/balance 10 per 2 s, GET /api/v5/account/config 5 per 2 s',
-    forARun: 'keys of one OKX account share these: about 2 keys of the same account per second; keys of different accounts do not',
+    forARun:
+      'keys of one OKX account share these; a run cannot tell which keys share one, so the adapter paces all OKX keys at 4 per 2 s (about 220 in a run)',
     source: 'okx.com/docs-v5/en/#overview-rate-limit and the two endpoints’ pages',
   },
   {

@@ -73,6 +73,26 @@ export function renderTroubleshootingTable(): string {
   return ['| code | severity | meaning | what to do |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** The exchanges whose adapter paces its keys, and how, from each adapter's `pace`. */
+export function renderPaceTable(): string {
+  const rows = adapters()
+    .filter((a) => a.pace)
+    .map((a) => {
+      const pace = a.pace as NonNullable<ExchangeAdapter['pace']>;
+      const limits = [
+        ...(pace.keysInFlight ? [`${pace.keysInFlight} keys at once`] : []),
+        ...(pace.keysPerWindow ? [`${pace.keysPerWindow.keys} keys per ${formatWindow(pace.keysPerWindow.ms)}`] : []),
+      ];
+      return `| \`${a.id}\` | ${limits.join(', ')} | ${pace.why} |`;
+    });
+  return ['| exchange | pace | why |', '|---|---|---|', ...rows].join('\n');
+}
+
+function formatWindow(ms: number): string {
+  if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
+  return ms === 1000 ? 'second' : `${ms / 1000} s`;
+}
+
 /** Every generated section by its marker name. */
 export function renderSections(): Record<string, string> {
   return {
@@ -80,6 +100,7 @@ export function renderSections(): Record<string, string> {
     'secret-formats': renderSecretFormats(),
     checks: renderChecksTable(),
     troubleshooting: renderTroubleshootingTable(),
+    pace: renderPaceTable(),
   };
 }
 

@@ -6,8 +6,9 @@ import { makeFinding } from '../findings';
 import type { Transport } from '../http/http-client';
 import { buildKeyResult, buildReport, type KeyResult, type Report } from '../report';
 import { type CheckedKey, checkKey } from './check-key';
-import { mapWithConcurrency } from './concurrency';
+import { Slots } from './concurrency';
 import type { CredentialCache } from './credential-cache';
+import { PaceGate, type PaceTicket } from './pace';
 import { type CheckRuntime, DEFAULT_RETRY, type RetryPolicy } from './runtime';
 import type { SecretSource } from './secrets';
 
@@ -38,8 +39,8 @@ export interface RunResult {
 
 /**
  * Checks every configured key (or those in `only`) concurrently, at most `config.concurrency` at
- * once. One key's failure never stops the others; a key still running at the deadline is reported
- * as EXCHANGE_UNAVAILABLE.
+ * once and each exchange's keys no faster than its adapter's pace allows. One key's failure never
+ * stops the others; a key still running at the deadline is reported as EXCHANGE_UNAVAILABLE.
  */
 export async function runChecks(config: Config, options: RunOptions): Promise<RunResult> {
   const checkedAt = new Date(options.clock.now());
@@ -54,12 +55,28 @@ export async function runChecks(config: Config, options: RunOptions): Promise<Ru
     random: options.random ?? randomBytes,
     ...(options.credentialCache && { credentialCache: options.credentialCache }),
   };
+  const slots = new Slots(config.concurrency);
+  const gates = new Map<string, PaceGate>();
   let done = 0;
-  const checked = await mapWithConcurrency(keys, config.concurrency, async (key) => {
-    const outcome = await checkBeforeDeadline(key, options, runtime);
-    options.onKeyChecked?.(outcome.result, ++done, keys.length);
-    return outcome;
-  });
+  // A key waits for its exchange's pace first and only then for one of the run's places, so that keys
+  // waiting on a slow exchange never hold places the others could use.
+  const checked = await Promise.all(
+    keys.map(async (key) => {
+      const adapter = options.adapters[key.exchange];
+      const gate = adapter?.pace ? gateFor(gates, adapter.id, adapter.pace, options.clock) : null;
+      const outcome = await paced(gate, key, options, async (ticket) => {
+        await slots.take();
+        ticket?.start();
+        try {
+          return await checkBeforeDeadline(key, options, runtime);
+        } finally {
+          slots.give();
+        }
+      });
+      options.onKeyChecked?.(outcome.result, ++done, keys.length);
+      return outcome;
+    }),
+  );
   return {
     report: buildReport(
       checkedAt,
@@ -67,6 +84,34 @@ export async function runChecks(config: Config, options: RunOptions): Promise<Ru
     ),
     checked,
   };
+}
+
+function gateFor(gates: Map<string, PaceGate>, id: string, pace: NonNullable<ExchangeAdapter['pace']>, clock: Clock): PaceGate {
+  let gate = gates.get(id);
+  if (!gate) {
+    gate = new PaceGate(pace, clock);
+    gates.set(id, gate);
+  }
+  return gate;
+}
+
+async function paced(
+  gate: PaceGate | null,
+  key: KeyConfig,
+  options: RunOptions,
+  check: (ticket: PaceTicket | null) => Promise<CheckedKey>,
+): Promise<CheckedKey> {
+  if (!gate) return check(null);
+  const ticket = await gate.enter(options.deadlineAtMs);
+  if (!ticket) {
+    const message = `The run deadline was reached before this key's turn: ${gate.pace.why}`;
+    return { ...notChecked(key, message), deadlineReached: true };
+  }
+  try {
+    return await check(ticket);
+  } finally {
+    ticket.end();
+  }
 }
 
 async function checkBeforeDeadline(key: KeyConfig, options: RunOptions, runtime: CheckRuntime): Promise<CheckedKey> {

@@ -112,6 +112,13 @@ export const binanceUsdm: ExchangeAdapter<BinanceUsdmCredentials> = {
   // demo trading". Demo keys authenticate there, so it says something about a key.
   sandboxOrigin: 'https://demo-fapi.binance.com',
   allowList: [`GET ${TIME_PATH}`, `GET ${RESTRICTIONS_PATH}`, `GET ${BALANCE_PATH}`],
+  // [V] USDⓈ-M "General info" (limits): request weight 2,400 a minute per IP, 429 past it and then 418 bans
+  // of 2 minutes to 3 days; "Futures Account Balance V3" weighs 5. 400 keys a minute is 2,000 weight,
+  // leaving room for retries and the time read. The restrictions read goes to the spot API's own budget.
+  pace: {
+    keysPerWindow: { keys: 400, ms: 60_000 },
+    why: 'Binance counts 2,400 request weight a minute per IP address on its futures API and a key’s balance read weighs 5 (going over brings 429, then IP bans); key-health starts at most 400 Binance keys a minute.',
+  },
   // Being ahead by a second is fatal; CLOCK_DRIFT therefore warns from 500 ms ahead (half of it).
   clockWindow: { aheadMs: AHEAD_LIMIT_MS, behindMs: RECV_WINDOW_MS },
   time: {

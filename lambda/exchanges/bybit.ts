@@ -69,6 +69,12 @@ export const bybit: ExchangeAdapter<BybitCredentials> = {
   // Demo trading (api-demo.bybit.com, docs/v5/demo.mdx) is a separate environment reached with `baseUrl`.
   sandboxOrigin: 'https://api-testnet.bybit.com',
   allowList: [`GET ${TIME_PATH}`, `GET ${KEY_INFO_PATH}`, `GET ${WALLET_BALANCE_PATH}`],
+  // [V] bybit-exchange.github.io/docs/v5/rate-limit: 600 requests per 5 s per IP, past which the IP is banned
+  // for at least 10 minutes (403 "access too frequent"). Two reads a key: 250 keys per 5 s is 500 requests.
+  pace: {
+    keysPerWindow: { keys: 250, ms: 5_000 },
+    why: 'Bybit allows 600 requests per 5 s per IP address (going over bans the address for 10 minutes) and a key takes two; key-health starts at most 250 Bybit keys per 5 s.',
+  },
   // Being 1000 ms ahead is refused ([E] JKorf/Bybit.Net#273: req_timestamp 1002 ms past server_timestamp
   // got 10002); behind, the request lives for the recv_window we send.
   clockWindow: { aheadMs: BYBIT_AHEAD_MS, behindMs: BYBIT_RECV_WINDOW_MS },

@@ -86,6 +86,13 @@ export const deribit: ExchangeAdapter<DeribitCredentials> = {
   // docs.deribit.com, deribit/deribit-api-clients and GitHub issues for a future-timestamp rule or body and
   // found none. A server that bounds only the age accepts any future stamp; assuming the same 60 s is the
   // stricter reading, and CLOCK_DRIFT then warns at 30 s either way.
+  // [V] docs.deribit.com "Connection management best practices": at most 32 simultaneous connections per IP,
+  // each HTTP request holding one for its duration, the 33rd refused with 429. A key's two signed reads run
+  // in parallel: 14 keys at once is 28 connections, with room for the time read and a retry.
+  pace: {
+    keysInFlight: 14,
+    why: 'Deribit allows 32 simultaneous connections per IP address and a key takes two; key-health checks at most 14 Deribit keys at once.',
+  },
   clockWindow: { aheadMs: TIMESTAMP_VALID_MS, behindMs: TIMESTAMP_VALID_MS },
   time: {
     request: { method: 'GET', path: TIME_PATH },

@@ -83,6 +83,13 @@ export const okx: ExchangeAdapter<OkxCredentials> = {
   // ([C] ccxt's `urls.test` is the same host; `setSandboxMode` only adds that header).
   sandboxOrigin: 'https://www.okx.com',
   allowList: [`GET ${TIME_PATH}`, `GET ${CONFIG_PATH}`, `GET ${BALANCE_PATH}`],
+  // [V] docs-v5 "Get account configuration": 5 requests per 2 s per User ID ("Get balance" allows 10). The
+  // run cannot tell which keys share an account, so the pace holds across all OKX keys: 4 per 2 s leaves
+  // room for a bot reading the same account.
+  pace: {
+    keysPerWindow: { keys: 4, ms: 2_000 },
+    why: 'OKX allows 5 account-configuration reads per 2 s per account and key-health cannot tell which keys share one; it starts at most 4 OKX keys per 2 s (about 220 in a run).',
+  },
   // [V] docs-v5 "REST Authentication": "The server rejects requests where this differs from server time by
   // more than 30 seconds (error 50102)", in either direction.
   clockWindow: { aheadMs: 30_000, behindMs: 30_000 },

@@ -67,6 +67,21 @@ export interface ClockWindow {
   readonly behindMs: number;
 }
 
+/**
+ * How fast one run may check an exchange's keys, kept to a limit the exchange sets per IP address (the
+ * checker's one egress address) or per account (applied across all of the run's keys of that exchange,
+ * since the run cannot tell which keys share an account). Keys wait for their turn; a key whose turn
+ * would come after the run's deadline is reported as not checked, naming this limit.
+ */
+export interface Pace {
+  /** At most this many of the exchange's keys checked at once. */
+  readonly keysInFlight?: number;
+  /** At most `keys` key checks started in any `ms` window. */
+  readonly keysPerWindow?: { readonly keys: number; readonly ms: number };
+  /** The exchange's limit and how the pace keeps under it, in one sentence (README and messages). */
+  readonly why: string;
+}
+
 /** What a successful signed read tells about the key. */
 export interface ProbeReading {
   readonly permissions?: Partial<Permissions>;
@@ -177,6 +192,8 @@ export interface ExchangeAdapter<C = unknown> {
    * probe's reading states (`serverTimeMs`), else the HTTP `Date` header.
    */
   readonly time: TimeEndpoint | null;
+  /** How fast a run may check this exchange's keys; absent: as fast as the run's `concurrency` allows. */
+  readonly pace?: Pace;
   /** Validates the secret's fields; names a bad field, never its value. */
   parseCredentials(secret: Readonly<Record<string, unknown>>): CredentialsResult<C>;
   /** Values of the credentials that must never be shown. */

@@ -266,4 +266,76 @@ describe('runChecks', () => {
     expect(resultOf(report, 'adv').findings[0]?.message).toBe('No adapter for exchange "coinbase-advanced" in this build.');
     expect(resultOf(report, 'a').status).toBe('ok');
   });
+
+  describe('with an exchange that sets a pace', () => {
+    const pacedAdapter = (pace: NonNullable<ExchangeAdapter['pace']>): ExchangeAdapter<unknown> =>
+      ({ ...FAKE, id: 'bitstamp', displayName: 'Paced', origin: 'https://paced.example.com', pace }) as ExchangeAdapter<unknown>;
+
+    /** Keys p1… on the paced exchange, then u1… on the unpaced one. */
+    function mixed(pacedCount: number, unpacedCount: number, concurrency = 10) {
+      const names = [
+        ...Array.from({ length: pacedCount }, (_, i) => ({ name: `p${i + 1}`, exchange: 'bitstamp' as const })),
+        ...Array.from({ length: unpacedCount }, (_, i) => ({ name: `u${i + 1}`, exchange: 'coinbase-exchange' as const })),
+      ];
+      const store = new MemorySecrets();
+      for (const { name } of names) store.set(name, GOOD);
+      return { store, config: { ...configFor(names), concurrency } };
+    }
+
+    /** fakeHttp, also counting the requests in flight to the paced exchange. */
+    function countingHttp() {
+      const { http, state } = fakeHttp();
+      const pacedCalls = { inFlight: 0, most: 0 };
+      const transport: Transport = async (request, signal) => {
+        const isPaced = request.url.startsWith('https://paced.example.com');
+        if (isPaced) pacedCalls.most = Math.max(pacedCalls.most, ++pacedCalls.inFlight);
+        try {
+          return await http.transport(request, signal);
+        } finally {
+          if (isPaced) pacedCalls.inFlight--;
+        }
+      };
+      return { http: { ...http, transport }, state, pacedCalls };
+    }
+
+    it('keeps its keys to keysInFlight while the other exchange uses the rest of the run’s places', async () => {
+      const { store, config } = mixed(3, 3, 3);
+      const { http, state, pacedCalls } = countingHttp();
+      const { report } = await runChecks(config, {
+        ...http,
+        secrets: store,
+        adapters: { ...ADAPTERS, bitstamp: pacedAdapter({ keysInFlight: 1, why: 'one at a time' }) },
+        deadlineAtMs: Date.now() + 5000,
+      });
+      expect(report.results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(pacedCalls.most).toBe(1);
+      // The paced keys waiting for their turn hold none of the three places: the other keys ran beside the first.
+      expect(state.maxInFlight).toBe(3);
+    });
+
+    it('reports a key whose turn would come after the deadline as not checked, naming the limit, without waiting for it', async () => {
+      const { store, config } = mixed(3, 1);
+      const { http, state } = countingHttp();
+      const started = Date.now();
+      const { report } = await runChecks(config, {
+        ...http,
+        secrets: store,
+        adapters: { ...ADAPTERS, bitstamp: pacedAdapter({ keysPerWindow: { keys: 2, ms: 60_000 }, why: 'Paced allows 2 keys a minute.' }) },
+        deadlineAtMs: started + 5000,
+      });
+      expect(report.results.map((r) => [r.name, r.status])).toEqual([
+        ['p1', 'ok'],
+        ['p2', 'ok'],
+        ['p3', 'unknown'],
+        ['u1', 'ok'],
+      ]);
+      expect(codesOf(report, 'p3')).toEqual(['EXCHANGE_UNAVAILABLE']);
+      expect(resultOf(report, 'p3').findings[0]?.message).toBe(
+        "The run deadline was reached before this key's turn: Paced allows 2 keys a minute.",
+      );
+      expect(state.requests.filter((r) => r.url.startsWith('https://paced.example.com'))).toHaveLength(2);
+      expect(state.waits).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+  });
 });
