@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -30,7 +30,7 @@ import type { Transport } from '../lambda/http/http-client';
 import { DEFAULT_KEY_METRIC_SET, KEY_METRICS_ENV, type KeyMetricSet, listDeclaredMetrics, parseKeyMetricSet } from '../lambda/metrics';
 import { serializeLambdaConfig } from '../lib/lambda-config';
 import { parseScheduleInterval } from '../lib/parse-schedule-interval';
-import { MemoryTable } from '../test/support/memory-dynamodb';
+import { type LocalDynamo, startDynalite } from '../test/support/dynalite';
 import type { SimKey } from '../test/support/simulator/sim-server';
 import { loadSimulatedExchange } from '../test/support/simulator/simulated-exchange';
 import { applySections } from './readme';
@@ -386,6 +386,24 @@ export async function simulateRuns(
   metrics: KeyMetricSet,
   options: SimulateOptions,
 ): Promise<{ usage: RunUsage; wallMs: number[]; cpuMs: number[] }> {
+  // The alert state lives in dynalite, a DynamoDB running in this process: the handler's real reads and writes.
+  const local = await startDynalite();
+  try {
+    return await simulateRunsOn(local, config, metrics, options);
+  } finally {
+    await local.stop();
+  }
+}
+
+const STATE_TABLE_NAME = 'KeyHealth-StateTable-1A2B3C4D5E6F7';
+
+async function simulateRunsOn(
+  local: LocalDynamo,
+  config: Config,
+  metrics: KeyMetricSet,
+  options: SimulateOptions,
+): Promise<{ usage: RunUsage; wallMs: number[]; cpuMs: number[] }> {
+  await local.createTable(STATE_TABLE_NAME);
   const interval = parseScheduleInterval(config.schedule);
   if (!interval) throw new Error('simulating needs a rate(...) schedule');
   let virtualNow = Date.parse('2026-11-27T10:00:00.000Z');
@@ -470,27 +488,23 @@ export async function simulateRuns(
       throw new Error('unexpected Secrets Manager call');
     },
   } as unknown as SecretsManagerClient;
-  const table = new MemoryTable('key');
   const dynamodb = {
     send: async (command: unknown) => {
       await awsLatency();
-      // Alert-state items stay under 1 KB: one unit each, a strongly consistent read a whole one.
-      if (command instanceof GetItemCommand) {
-        counts.reads += command.input.ConsistentRead ? 1 : 0.5;
-        return table.getItem(command.input);
-      }
-      if (command instanceof UpdateItemCommand) {
-        counts.writes += 1;
-        return table.updateItem(command.input);
-      }
-      throw new Error('unexpected DynamoDB call');
+      // Alert-state items stay under 1 KB: a strongly consistent read of one is a whole unit, a write one unit.
+      if (command instanceof BatchGetItemCommand)
+        for (const request of Object.values(command.input.RequestItems ?? {})) counts.reads += request.Keys?.length ?? 0;
+      else if (command instanceof GetItemCommand) counts.reads += command.input.ConsistentRead ? 1 : 0.5;
+      else if (command instanceof UpdateItemCommand) counts.writes += 1;
+      else throw new Error('unexpected DynamoDB call');
+      return local.client.send(command as never);
     },
   } as unknown as DynamoDBClient;
   const sns = { send: async () => ({ MessageId: 'm-1' }) } as unknown as SNSClient;
   const env = {
     KEY_HEALTH_CONFIG: serializeLambdaConfig({ ...config, keys }),
     ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:KeyHealth-AlertsTopic-AbCdEf012345',
-    STATE_TABLE_NAME: 'KeyHealth-StateTable-1A2B3C4D5E6F7',
+    STATE_TABLE_NAME: STATE_TABLE_NAME,
     DASHBOARD_NAME: 'KeyHealth-key-health',
     AWS_REGION: 'us-east-1',
     [KEY_METRICS_ENV]: metrics,

@@ -2,7 +2,7 @@ import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -23,8 +23,8 @@ import { nodeTransport } from '../../lambda/http/node-transport';
 import type { LogEntry } from '../../lambda/log';
 import type { KeyResult, Report } from '../../lambda/report';
 import { synth } from '../lib/stack-fixture';
+import { type ClientTap, type LocalDynamo, startDynalite, tapClient } from '../support/dynalite';
 import { collectStrings, LeakScanner } from '../support/leak-scan';
-import { MemoryTable } from '../support/memory-dynamodb';
 import { signAt } from '../support/sign-context';
 import { MISBEHAVIOURS, type SeenRequest, type SimKey, type Simulator, startSimulator } from '../support/simulator/sim-server';
 import { type DemoKey, loadSimulatedExchange } from '../support/simulator/simulated-exchange';
@@ -257,8 +257,6 @@ function publicAtoms(id: ExchangeId): string[] {
 
 const sm = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
-const ddb = mockClient(DynamoDBClient);
-const table = new MemoryTable('key');
 
 describe('no secret leaves key-health', () => {
   const scenarios = EXCHANGE_IDS.flatMap(scenariosOf);
@@ -291,7 +289,12 @@ describe('no secret leaves key-health', () => {
       throw error;
     });
 
+  let dynamo: LocalDynamo;
+  let ddb: ClientTap;
+
   beforeAll(async () => {
+    dynamo = await startDynalite();
+    ddb = tapClient(dynamo.client);
     for (const scenario of scenarios) {
       for (const id of [simIdOf(scenario), simIdOf({ ...scenario, conditions: undefined })]) {
         if (sims.has(id)) continue;
@@ -313,15 +316,13 @@ describe('no secret leaves key-health', () => {
   }, 120_000);
 
   afterAll(async () => {
+    await dynamo?.stop();
     await Promise.all([...sims.values()].map((sim) => sim.close()));
     rmSync(dir, { recursive: true, force: true });
   });
 
   function stubAws() {
-    table.items.clear();
-    for (const mock of [sm, sns, ddb]) mock.reset();
-    ddb.on(GetItemCommand).callsFake((input) => table.getItem(input));
-    ddb.on(UpdateItemCommand).callsFake((input) => table.updateItem(input));
+    for (const mock of [sm, sns]) mock.reset();
     sm.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
       const scenario = byName.get(input.SecretId.replace(/^trading\//, ''));
       if (!scenario) throw new Error(`no secret ${input.SecretId}`);
@@ -405,7 +406,7 @@ describe('no secret leaves key-health', () => {
     const env = {
       KEY_HEALTH_CONFIG: JSON.stringify(config),
       ALERT_TOPIC_ARN: TOPIC,
-      STATE_TABLE_NAME: 'KeyHealth-AlertState',
+      STATE_TABLE_NAME: await dynamo.createTable(),
       AWS_REGION: 'eu-west-1',
       DASHBOARD_NAME: 'KeyHealth',
     };
@@ -415,7 +416,7 @@ describe('no secret leaves key-health', () => {
       createHandler({
         secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }),
         sns: new SNSClient({ region: 'eu-west-1' }),
-        dynamodb: new DynamoDBClient({ region: 'eu-west-1' }),
+        dynamodb: dynamo.client,
         env,
         transport: recording,
         retry: { ...DEFAULT_RETRY, backoffMs: 10 },
@@ -430,7 +431,7 @@ describe('no secret leaves key-health', () => {
     );
 
     // A second run on a fresh state table whose publishes fail: the handler throws after trying every key.
-    table.items.clear();
+    await dynamo.clearTable(env.STATE_TABLE_NAME);
     sns.on(PublishCommand).rejects(awsError('InvalidParameterException', 'Invalid parameter: Message'));
     const broken = runs.lambda.results.filter((r) => r.status === 'critical').map((r) => r.name);
     runs.lambdaFailure = await handler()({ keys: broken.slice(0, 20) }, CONTEXT).catch((error: unknown) => error);
@@ -438,8 +439,8 @@ describe('no secret leaves key-health', () => {
     output('Lambda log', logs);
     output('EMF metric lines', metrics);
     output('DynamoDB alert state', [
-      ...ddb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input),
-      ...ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input),
+      ...ddb.calls.map((call) => call.input),
+      (await dynamo.client.send(new ScanCommand({ TableName: env.STATE_TABLE_NAME }))).Items,
     ]);
     output('thrown errors', transportErrors);
   }
@@ -537,7 +538,10 @@ describe('no secret leaves key-health', () => {
     expect(shouldAlert.length).toBeGreaterThan(100);
     for (const name of shouldAlert) expect([name, alerted.has(name)]).toEqual([name, true]);
     expect(runs.lambdaFailure).toBeInstanceOf(AlertDeliveryError);
-    expect(ddb.commandCalls(UpdateItemCommand).length).toBeGreaterThanOrEqual(shouldAlert.length * 2);
+    expect(ddb.calls.filter((call) => call.command === 'UpdateItemCommand').length).toBeGreaterThanOrEqual(shouldAlert.length * 2);
+    // The alert state was read in batches, as in production, not one key at a time after a failed batch.
+    expect(ddb.calls.filter((call) => call.command === 'BatchGetItemCommand').length).toBeGreaterThan(0);
+    expect(ddb.calls.filter((call) => call.command === 'GetItemCommand')).toEqual([]);
     expect(outputs.get('EMF metric lines')?.size).toBeGreaterThan(scenarios.length);
     const template = [...(outputs.get('CDK template') ?? [])].join('\n');
     expect(synthesized.length).toBeGreaterThan(EXCHANGE_IDS.length * 7);
