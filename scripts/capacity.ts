@@ -11,8 +11,8 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isExchangeId } from '../lambda/exchanges/registry';
 import { SAFETY_MARGIN_MS } from '../lambda/invocation';
-import { buildBundles, IDLE_MS, lambdaNodeArgs, perKey, readFunctionDefaults, startSeededWorld, workerPlan } from './bench';
 import { startWorker } from './bench-processes';
+import { buildBundles, IDLE_MS, lambdaNodeArgs, perKey, readFunctionDefaults, startSeededWorld, workerPlan } from './bench-setup';
 
 /** Lambda gives a function one vCPU at 1,769 MB and CPU in proportion to memory below that (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). */
 export const MB_PER_VCPU = 1769;

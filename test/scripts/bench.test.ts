@@ -2,8 +2,9 @@ import { createSecureContext } from 'node:tls';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createNodeTransport, nodeTransport } from '../../lambda/http/node-transport';
-import { floorPlan, lambdaNodeArgs, perKey, readFunctionDefaults } from '../../scripts/bench';
+import { floorPlan } from '../../scripts/bench';
 import { createStateTable, type LocalEndpoint, startDynamoDbEndpoint, startSecretsManagerEndpoint } from '../../scripts/bench-aws';
+import { lambdaNodeArgs, perKey, readFunctionDefaults } from '../../scripts/bench-setup';
 import type { World } from '../../scripts/bench-simulator';
 import { json, makeLoopbackCertificate, type Simulator, startSimulator } from '../support/simulator/sim-server';
 
