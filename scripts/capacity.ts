@@ -9,7 +9,7 @@
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isExchangeId } from '../lambda/exchanges/registry';
+import { ADAPTERS, isExchangeId } from '../lambda/exchanges/registry';
 import { SAFETY_MARGIN_MS } from '../lambda/invocation';
 import { startWorker } from './bench-processes';
 import { buildBundles, IDLE_MS, lambdaNodeArgs, perKey, readFunctionDefaults, startSeededWorld, workerPlan } from './bench-setup';
@@ -36,21 +36,20 @@ export const RUN_BOUNDS: readonly RunBound[] = [
     exchange: 'binance-usdm',
     limit: 'request weight 2,400 per minute per IP on fapi; GET /fapi/v3/balance weighs 5',
     forARun:
-      'about 470 keys per minute from one IP (5 weight each, plus the shared time read); past it 429, then 418 IP bans of 2 minutes to 3 days. The adapter paces Binance keys at 400 a minute',
+      'about 470 keys per minute from one IP (5 weight each, plus the shared time read); past it 429, then 418 IP bans of 2 minutes to 3 days',
     source: 'developers.binance.com/docs/derivatives/usds-margined-futures/general-info (limits; the weight is on each endpoint page)',
   },
   {
     exchange: 'bybit',
     limit: '600 HTTP requests per 5 s per IP',
     forARun:
-      'two requests per key: at most 300 keys per 5 s from one IP, past which the IP is banned for at least 10 minutes (403 "access too frequent"). The adapter paces Bybit keys at 250 per 5 s',
+      'two requests per key: at most 300 keys per 5 s from one IP, past which the IP is banned for at least 10 minutes (403 "access too frequent")',
     source: 'bybit-exchange.github.io/docs/v5/rate-limit',
   },
   {
     exchange: 'deribit',
     limit: '32 simultaneous connections per IP (each HTTP request holds one while it runs); credits per sub-account',
-    forARun:
-      'more than 32 Deribit requests in flight from one IP are refused with 429; two reads a key, so the adapter checks at most 14 Deribit keys at once',
+    forARun: 'more than 32 Deribit requests in flight from one IP are refused with 429; a key takes two',
     source: 'docs.deribit.com/articles/connection-management-best-practices; docs.deribit.com/articles/rate-limits',
   },
   {
@@ -62,8 +61,7 @@ export const RUN_BOUNDS: readonly RunBound[] = [
   {
     exchange: 'okx',
     limit: 'per User ID: GET /api/v5/account/balance 10 per 2 s, GET /api/v5/account/config 5 per 2 s',
-    forARun:
-      'keys of one OKX account share these; a run cannot tell which keys share one, so the adapter paces all OKX keys at 4 per 2 s (about 220 in a run)',
+    forARun: 'keys of one OKX account share these, and a run cannot tell which keys share one',
     source: 'okx.com/docs-v5/en/#overview-rate-limit and the two endpoints’ pages',
   },
   {
@@ -242,9 +240,15 @@ function formatCapacity(r: ReturnType<typeof summarize>): string {
     `  on the function (${r.functionMemoryMb} MB = ${r.functionVcpuShare} vCPU, CPU scaled, assuming this machine's core is one vCPU): ${r.keysPerRunOnFunction} (this run of ${r.keys} keys: about ${Math.round(r.runMsOnFunction / 1000)} s)`,
     `  memory: the peak would reach ${r.functionMemoryMb} MB at about ${r.keysByMemory ?? 'no measurable growth in'} keys`,
     `limits of the exchanges and AWS that bound a run (per key they never do: a key is read two or three times per run):`,
-    ...r.bounds.map((b) => `  ${b.exchange}: ${b.limit}. For a run: ${b.forARun}. [${b.source}]`),
+    ...r.bounds.map((b) => `  ${b.exchange}: ${b.limit}. For a run: ${b.forARun}.${paceOf(b.exchange)} [${b.source}]`),
     '',
   ].join('\n');
+}
+
+/** The adapter's own pace for `exchange`, as the engine keeps it, or nothing. */
+function paceOf(exchange: string): string {
+  const pace = isExchangeId(exchange) ? ADAPTERS[exchange]?.pace : undefined;
+  return pace ? ` Pace: ${pace.why}` : '';
 }
 
 function round2(value: number): number {

@@ -1,22 +1,4 @@
-/** Maps `items` through `worker` with at most `limit` in flight, keeping the input order. */
-export async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  worker: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await worker(items[index] as T, index);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
-/** A first-come first-served count of free places: at most `limit` holders at once. */
+/** A first-come first-served count of free places: at most `limit` holders at once (at least one). */
 export class Slots {
   private free: number;
   private readonly waiting: (() => void)[] = [];
@@ -39,4 +21,20 @@ export class Slots {
     if (next) next();
     else this.free++;
   }
+
+  /** Runs `task` in a place of its own, giving the place back however it ends. */
+  async run<R>(task: () => Promise<R>): Promise<R> {
+    await this.take();
+    try {
+      return await task();
+    } finally {
+      this.give();
+    }
+  }
+}
+
+/** Maps `items` through `worker` with at most `limit` in flight, keeping the input order. */
+export function mapWithConcurrency<T, R>(items: readonly T[], limit: number, worker: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const slots = new Slots(limit);
+  return Promise.all(items.map((item, index) => slots.run(() => worker(item, index))));
 }

@@ -64,15 +64,12 @@ export async function runChecks(config: Config, options: RunOptions): Promise<Ru
     keys.map(async (key) => {
       const adapter = options.adapters[key.exchange];
       const gate = adapter?.pace ? gateFor(gates, adapter.id, adapter.pace, options.clock) : null;
-      const outcome = await paced(gate, key, options, async (ticket) => {
-        await slots.take();
-        ticket?.start();
-        try {
-          return await checkBeforeDeadline(key, options, runtime);
-        } finally {
-          slots.give();
-        }
-      });
+      const outcome = await paced(gate, key, options, (ticket) =>
+        slots.run(() => {
+          ticket?.start();
+          return checkBeforeDeadline(key, options, runtime);
+        }),
+      );
       options.onKeyChecked?.(outcome.result, ++done, keys.length);
       return outcome;
     }),

@@ -4,8 +4,8 @@ import { type AlertStateStore, COMMIT_RETRY, deliverAlerts, LEASE_MS } from '../
 import { DynamoAlertStateStore } from '../../../lambda/aws/state-store';
 import type { CheckedKey } from '../../../lambda/engine/check-key';
 import { AlertPublishError, AlertStateError } from '../../../lambda/errors';
-import { type FindingCode, makeFinding, rateFindings, type Status } from '../../../lambda/findings';
-import { buildReport, type KeyResult, UNKNOWN_CLOCK, UNKNOWN_PERMISSIONS } from '../../../lambda/report';
+import { type FindingCode, makeFinding, type Status } from '../../../lambda/findings';
+import { buildKeyResult, buildReport, type KeyResult } from '../../../lambda/report';
 import { ModelAlertStateStore } from '../../support/alert-state-model';
 import { type LocalDynamo, startDynalite } from '../../support/dynalite';
 
@@ -135,17 +135,7 @@ const historyArb: fc.Arbitrary<History> = fc.integer({ min: 1, max: KEY_NAMES.le
 
 function resultOf(name: string, outcome: Exclude<Outcome, 'notChecked'>): KeyResult {
   const findings = OUTCOMES[outcome].map((code) => makeFinding(code, `${code} happened`));
-  return {
-    name,
-    exchange: 'coinbase-exchange',
-    status: rateFindings(findings),
-    findings,
-    clock: { ...UNKNOWN_CLOCK },
-    permissions: { ...UNKNOWN_PERMISSIONS },
-    expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null },
-    latencyMs: null,
-    notes: [],
-  };
+  return buildKeyResult({ name, exchange: 'coinbase-exchange' }, findings);
 }
 
 function checkedOf(name: string, outcome: Outcome): CheckedKey {

@@ -11,8 +11,8 @@ import type { Alert } from '../../../lambda/alerts/format';
 import { DynamoAlertStateStore } from '../../../lambda/aws/state-store';
 import type { CheckedKey } from '../../../lambda/engine/check-key';
 import { AlertPublishError } from '../../../lambda/errors';
-import { type FindingCode, makeFinding, rateFindings } from '../../../lambda/findings';
-import { buildReport, type KeyResult, type Report, UNKNOWN_CLOCK, UNKNOWN_PERMISSIONS } from '../../../lambda/report';
+import { type FindingCode, makeFinding } from '../../../lambda/findings';
+import { buildKeyResult, buildReport, type KeyResult, type Report } from '../../../lambda/report';
 import { type ClientTap, type LocalDynamo, startDynalite, type TappedCall, tapClient } from '../../support/dynalite';
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
@@ -20,17 +20,7 @@ const MINUTE = 60_000;
 
 function resultOf(name: string, ...codes: FindingCode[]): KeyResult {
   const findings = codes.map((code) => makeFinding(code, `${code} happened`));
-  return {
-    name,
-    exchange: 'coinbase-exchange',
-    status: rateFindings(findings),
-    findings,
-    clock: { ...UNKNOWN_CLOCK },
-    permissions: { ...UNKNOWN_PERMISSIONS },
-    expiry: { keyAgeDays: null, nextRotationAt: null, exchangeExpiresAt: null },
-    latencyMs: null,
-    notes: [],
-  };
+  return buildKeyResult({ name, exchange: 'coinbase-exchange' }, findings);
 }
 
 const reportAt = (minutes: number, ...results: KeyResult[]): Report => buildReport(new Date(T0 + minutes * MINUTE), results);

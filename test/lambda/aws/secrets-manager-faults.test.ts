@@ -11,22 +11,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
-import type { KeyConfig } from '../../../lambda/config';
 import { readSecret } from '../../../lambda/engine/read-secret';
 import { SecretUnreadableError } from '../../../lambda/errors';
 import type { FindingCode } from '../../../lambda/findings';
-
-const SECRET_ID = 'trading/coinbase-futures';
-const SECRET_TEXT = JSON.stringify({ apiKey: 'k-123', apiSecret: 'c3VwZXItc2VjcmV0LXZhbHVl', passphrase: 'open sesame 42' });
-const KEY: KeyConfig = {
-  name: 'coinbase-futures',
-  exchange: 'coinbase-exchange',
-  secretId: SECRET_ID,
-  expect: { futures: true, transfer: false },
-  rotation: { maxAgeDays: 90, warnDays: 14 },
-  timeoutMs: 5000,
-  sandbox: false,
-};
+import { KEY, SECRET_ID, SECRET_TEXT } from '../../support/secrets-manager-fixture';
 
 /** An error shaped as the SDK throws a service's answer: its name, fault side and HTTP status. */
 function serviceError(name: string, status: number): SecretsManagerServiceException {

@@ -15,19 +15,8 @@ import { describeSecretsManagerError } from '../../../lambda/aws/secrets-manager
 import { SecretUnreadableError } from '../../../lambda/errors';
 import 'aws-sdk-client-mock-jest';
 import { SecretsManagerSource } from '../../../lambda/aws/secrets-manager';
-import type { KeyConfig } from '../../../lambda/config';
+import { KEY, SECRET_ID, SECRET_TEXT } from '../../support/secrets-manager-fixture';
 
-const SECRET_ID = 'trading/coinbase-futures';
-const SECRET_TEXT = JSON.stringify({ apiKey: 'k-123', apiSecret: 'c3VwZXItc2VjcmV0LXZhbHVl', passphrase: 'open sesame 42' });
-const KEY: KeyConfig = {
-  name: 'coinbase-futures',
-  exchange: 'coinbase-exchange',
-  secretId: SECRET_ID,
-  expect: { futures: true, transfer: false },
-  rotation: { maxAgeDays: 90, warnDays: 14 },
-  timeoutMs: 5000,
-  sandbox: false,
-};
 const VERSION_CREATED = new Date('2026-10-01T08:00:00Z');
 
 function awsError(name: string): SecretsManagerServiceException {
